@@ -1,0 +1,106 @@
+// Local-disk blob store: objects are files under a root; writes go to a temp file and are renamed into place.
+
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  assertSafeKey,
+  BlobNotFoundError,
+  type BlobStat,
+  type BlobStore,
+  BlobTooLargeError,
+  type ByteRange,
+  type PutOptions,
+} from './blob-store.js';
+
+export class DiskBlobStore implements BlobStore {
+  readonly kind = 'disk' as const;
+  constructor(private readonly root: string) {}
+
+  private pathOf(key: string): string {
+    assertSafeKey(key);
+    return join(this.root, key);
+  }
+
+  private tempPath(): string {
+    return join(this.root, '.tmp', `${Date.now()}-${randomBytes(8).toString('hex')}`);
+  }
+
+  async put(key: string, body: Readable, opts: PutOptions = {}): Promise<{ size: number }> {
+    const dest = this.pathOf(key);
+    const tmp = this.tempPath();
+    await mkdir(dirname(tmp), { recursive: true });
+    let size = 0;
+    const limit = opts.maxBytes ?? Number.POSITIVE_INFINITY;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        if (size > limit) cb(new BlobTooLargeError(limit));
+        else cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, counter, createWriteStream(tmp));
+      await mkdir(dirname(dest), { recursive: true });
+      await rename(tmp, dest);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    return { size };
+  }
+
+  async putFile(key: string, localPath: string, opts: PutOptions = {}): Promise<{ size: number }> {
+    const dest = this.pathOf(key);
+    const st = await stat(localPath);
+    if (opts.maxBytes !== undefined && st.size > opts.maxBytes) throw new BlobTooLargeError(opts.maxBytes);
+    await mkdir(dirname(dest), { recursive: true });
+    try {
+      await rename(localPath, dest);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      // another filesystem: copy to a temp file beside the destination, then rename
+      const tmp = this.tempPath();
+      await mkdir(dirname(tmp), { recursive: true });
+      await copyFile(localPath, tmp);
+      await rename(tmp, dest);
+      await rm(localPath, { force: true });
+    }
+    return { size: st.size };
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const p = this.pathOf(key);
+    const st = await this.stat(key);
+    if (!st) throw new BlobNotFoundError(key);
+    return createReadStream(p, range ? { start: range.start, end: range.end } : {});
+  }
+
+  async stat(key: string): Promise<BlobStat | null> {
+    try {
+      const st = await stat(this.pathOf(key));
+      // a directory holds other keys ("a" when "a/b" exists); it is not an object itself
+      if (!st.isFile()) return null;
+      return { size: st.size, modified: st.mtime };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const p = this.pathOf(key);
+    // never remove a directory of other keys
+    if (!(await this.stat(key))) return;
+    await rm(p, { force: true });
+  }
+
+  async localFile(key: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
+    const p = this.pathOf(key);
+    if (!(await this.stat(key))) throw new BlobNotFoundError(key);
+    return { path: p, cleanup: async () => {} };
+  }
+}

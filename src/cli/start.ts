@@ -1,0 +1,63 @@
+// `mediary start`: API + delivery + worker in one process by default, or one role of them.
+import { type AppContext, createContext } from '../app-context.js';
+import type { Config } from '../config.js';
+import { buildApp } from '../http/app.js';
+import { loadTls } from '../http/tls.js';
+
+export interface Running {
+  ctx: AppContext;
+  apiUrl?: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config): Promise<Running> {
+  const ctx = await createContext(config);
+  const { createdKey } = await ctx.projects.bootstrap(config.initialApiKey);
+  const tls = config.trustProxy ? undefined : await loadTls(config);
+  const stops: (() => Promise<void>)[] = [];
+  let apiUrl: string | undefined;
+  if (config.role !== 'worker') {
+    const app = await buildApp(ctx, { tls });
+    await app.listen({ host: config.host, port: config.port });
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    apiUrl = `${config.trustProxy ? 'http' : 'https'}://${config.host}:${port}`;
+    app.log.info(`API listening on ${apiUrl} (links use ${config.publicUrl})`);
+    stops.push(() => app.close());
+  }
+  if (createdKey) {
+    process.stdout.write(
+      `\nFirst start: created org, projects "development" and "production", and an API key for "development"` +
+        `${config.initialApiKey ? ' (from MEDIARY_INITIAL_API_KEY)' : ''}.\n` +
+        `${config.initialApiKey ? '' : `It is shown once:\n\n  ${createdKey.key}\n`}\n`,
+    );
+  }
+  if (tls?.selfSigned) {
+    process.stdout.write(
+      `TLS: self-signed certificate at ${tls.certPath} (trust it, or use NODE_EXTRA_CA_CERTS)\n`,
+    );
+  }
+  return {
+    ctx,
+    apiUrl,
+    stop: async () => {
+      for (const s of stops.reverse()) await s();
+      await ctx.close();
+    },
+  };
+}
+
+export async function startCommand(config: Config): Promise<number> {
+  const running = await startServer(config);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping\n`);
+    await running.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  return 0;
+}

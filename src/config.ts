@@ -1,0 +1,192 @@
+// The only module that reads the environment. loadConfig() validates once and returns a frozen object
+// that is passed down explicitly; nothing else looks at process.env.
+import { resolve } from 'node:path';
+
+export type ApiVersion = '2025-01-01' | '2025-07-01' | '2025-08-20';
+export const API_VERSIONS: readonly ApiVersion[] = ['2025-01-01', '2025-07-01', '2025-08-20'];
+export const LATEST_VERSION: ApiVersion = '2025-08-20';
+
+export type Role = 'all' | 'api' | 'worker';
+
+export interface S3Settings {
+  bucket: string;
+  prefix: string;
+  endpoint?: string;
+  region: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle: boolean;
+  /** stream (proxy bytes with Range) or redirect (302 to a presigned URL) */
+  delivery: 'stream' | 'redirect';
+}
+
+export interface Limits {
+  /** JSON request bodies on the API port */
+  bodyBytes: number;
+  /** bytes fetched by URL ingest */
+  ingestBytes: number;
+  /** wall-clock limit for one URL fetch */
+  ingestTimeoutMs: number;
+  /** time without any bytes before a fetch is abandoned */
+  ingestIdleMs: number;
+  /** max redirects followed by URL ingest */
+  maxRedirects: number;
+  /** bytes accepted by one upload (simple or resumable) */
+  uploadBytes: number;
+  /** largest image (width × height) decoded */
+  maxPixels: number;
+  /** longest media duration accepted for processing, seconds */
+  maxDurationSeconds: number;
+}
+
+export interface Config {
+  dataDir: string;
+  host: string;
+  port: number;
+  deliveryPort: number;
+  databaseUrl: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** when true, serve plain HTTP and trust X-Forwarded-* from a TLS-terminating proxy */
+  trustProxy: boolean;
+  publicUrl: string;
+  deliveryUrl: string;
+  initialApiKey?: string;
+  allowPrivateUrls: boolean;
+  defaultVersion: ApiVersion;
+  storageUrl: string;
+  s3?: S3Settings;
+  role: Role;
+  logLevel: string;
+  workerConcurrency: number;
+  corsOrigins: string[];
+  limits: Limits;
+  /** secret used to encrypt API keys at rest; from MEDIARY_SECRET or generated into the data dir */
+  secret?: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${v}"`);
+}
+
+function int(env: Env, name: string, dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${v}"`);
+  }
+  return n;
+}
+
+function origin(env: Env, name: string, dflt: string): string {
+  const v = env[name] || dflt;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL, got "${v}"`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new ConfigError(`${name} must be http(s)`);
+  return v.replace(/\/+$/, '');
+}
+
+/** Flags from the CLI override the environment; their names are the env names without MEDIARY_. */
+export function loadConfig(env: Env = process.env, flags: Record<string, string | undefined> = {}): Config {
+  const merged: Env = { ...env };
+  for (const [k, v] of Object.entries(flags)) {
+    if (v !== undefined) merged[`MEDIARY_${k.toUpperCase().replace(/-/g, '_')}`] = v;
+  }
+  const dataDir = resolve(merged.MEDIARY_DATA_DIR || './data');
+  const host = merged.MEDIARY_HOST || '127.0.0.1';
+  const port = int(merged, 'MEDIARY_PORT', 8443, 0, 65535);
+  const deliveryPort = int(merged, 'MEDIARY_DELIVERY_PORT', 8444, 0, 65535);
+  const trustProxy = bool(merged, 'MEDIARY_TRUST_PROXY', false);
+  const scheme = trustProxy ? 'http' : 'https';
+  const linkHost = host === '0.0.0.0' || host === '::' || host === '127.0.0.1' ? 'localhost' : host;
+  const defaultVersion = (merged.MEDIARY_DEFAULT_VERSION || '2025-07-01') as ApiVersion;
+  if (!API_VERSIONS.includes(defaultVersion)) {
+    throw new ConfigError(`MEDIARY_DEFAULT_VERSION must be one of ${API_VERSIONS.join(', ')}`);
+  }
+  const tlsCert = merged.MEDIARY_TLS_CERT || undefined;
+  const tlsKey = merged.MEDIARY_TLS_KEY || undefined;
+  if (Boolean(tlsCert) !== Boolean(tlsKey)) {
+    throw new ConfigError('MEDIARY_TLS_CERT and MEDIARY_TLS_KEY must be set together');
+  }
+  const role = (merged.MEDIARY_ROLE || 'all') as Role;
+  if (!['all', 'api', 'worker'].includes(role))
+    throw new ConfigError('MEDIARY_ROLE must be all, api or worker');
+
+  const databaseUrl = merged.MEDIARY_DATABASE_URL || `sqlite://${resolve(dataDir, 'mediary.db')}`;
+  if (!/^(sqlite:|postgres(ql)?:)/.test(databaseUrl)) {
+    throw new ConfigError('MEDIARY_DATABASE_URL must start with sqlite:// or postgres://');
+  }
+
+  const storageUrl = merged.MEDIARY_STORAGE_URL || `file://${resolve(dataDir, 'blobs')}`;
+  let s3: S3Settings | undefined;
+  if (storageUrl.startsWith('s3://')) {
+    const u = new URL(storageUrl);
+    const delivery = (merged.MEDIARY_S3_DELIVERY || 'stream') as S3Settings['delivery'];
+    if (delivery !== 'stream' && delivery !== 'redirect') {
+      throw new ConfigError('MEDIARY_S3_DELIVERY must be stream or redirect');
+    }
+    s3 = {
+      bucket: u.hostname,
+      prefix: u.pathname.replace(/^\/+|\/+$/g, ''),
+      endpoint: merged.MEDIARY_S3_ENDPOINT || undefined,
+      region: merged.MEDIARY_S3_REGION || 'us-east-1',
+      accessKeyId: merged.MEDIARY_S3_ACCESS_KEY_ID || undefined,
+      secretAccessKey: merged.MEDIARY_S3_SECRET_ACCESS_KEY || undefined,
+      forcePathStyle: bool(merged, 'MEDIARY_S3_FORCE_PATH_STYLE', Boolean(merged.MEDIARY_S3_ENDPOINT)),
+      delivery,
+    };
+  } else if (!storageUrl.startsWith('file://')) {
+    throw new ConfigError('MEDIARY_STORAGE_URL must start with file:// or s3://');
+  }
+
+  const mb = 1024 * 1024;
+  const config: Config = {
+    dataDir,
+    host,
+    port,
+    deliveryPort,
+    databaseUrl,
+    tlsCert,
+    tlsKey,
+    trustProxy,
+    publicUrl: origin(merged, 'MEDIARY_PUBLIC_URL', `${scheme}://${linkHost}:${port}`),
+    deliveryUrl: origin(merged, 'MEDIARY_DELIVERY_URL', `${scheme}://${linkHost}:${deliveryPort}`),
+    initialApiKey: merged.MEDIARY_INITIAL_API_KEY || undefined,
+    allowPrivateUrls: bool(merged, 'MEDIARY_ALLOW_PRIVATE_URLS', false),
+    defaultVersion,
+    storageUrl,
+    s3,
+    role,
+    logLevel: merged.MEDIARY_LOG_LEVEL || 'info',
+    workerConcurrency: int(merged, 'MEDIARY_WORKER_CONCURRENCY', 2, 0, 256),
+    corsOrigins: (merged.MEDIARY_CORS_ORIGINS || '*')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    limits: {
+      bodyBytes: int(merged, 'MEDIARY_MAX_BODY_BYTES', 1 * mb, 1024),
+      ingestBytes: int(merged, 'MEDIARY_MAX_INGEST_BYTES', 4096 * mb, 1),
+      ingestTimeoutMs: int(merged, 'MEDIARY_INGEST_TIMEOUT_MS', 10 * 60_000, 100),
+      ingestIdleMs: int(merged, 'MEDIARY_INGEST_IDLE_MS', 30_000, 50),
+      maxRedirects: int(merged, 'MEDIARY_MAX_REDIRECTS', 5, 0, 20),
+      uploadBytes: int(merged, 'MEDIARY_MAX_UPLOAD_BYTES', 8192 * mb, 1),
+      maxPixels: int(merged, 'MEDIARY_MAX_PIXELS', 8192 * 8192, 1),
+      maxDurationSeconds: int(merged, 'MEDIARY_MAX_DURATION_SECONDS', 4 * 3600, 1),
+    },
+    secret: merged.MEDIARY_SECRET || undefined,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,133 @@
+// Builds the API application. Tests call buildApp() and use inject() or listen on an ephemeral port;
+// only cli/ binds the configured ports.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerFactory, LogController } from 'fastify';
+import sjson from 'secure-json-parse';
+import type { AppContext } from '../app-context.js';
+import { AppError } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandling, sendError } from './plugins/errors.js';
+import { filesRoutes } from './routes/files.routes.js';
+import { mediaRoutes } from './routes/media.routes.js';
+import { createHttpsServer } from './tls.js';
+import { registerValidation } from './validation.js';
+import { resolveVersion } from './versioning.js';
+import './context.js';
+
+export interface BuildOptions {
+  /** serve HTTPS with this key pair; omitted for inject()-only tests and behind a trusted proxy */
+  tls?: { key: string; cert: string };
+  logger?: boolean;
+}
+
+const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** Parses any request body as JSON, whatever Content-Type says (spec §1.1). */
+export function registerJsonBodies(app: FastifyInstance, bodyLimit: number): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, sjson.parse(text, { protoAction: 'remove', constructorAction: 'remove' }));
+    } catch (err) {
+      done(
+        new AppError('json_invalid', `The request body is not valid JSON: ${(err as Error).message}`),
+        undefined,
+      );
+    }
+  });
+}
+
+/** Fastify's types tie serverFactory to http.Server; the polyglot https.Server is compatible at runtime. */
+export function httpsFactory(tls: { key: string; cert: string }): FastifyServerFactory {
+  return ((handler: Parameters<typeof createHttpsServer>[1]) =>
+    createHttpsServer(tls, handler)) as unknown as FastifyServerFactory;
+}
+
+export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const { config } = ctx;
+  const app = Fastify({
+    logger: opts.logger === false ? false : { level: config.logLevel, redact: ['req.headers.authorization'] },
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newId('req'),
+    requestIdHeader: false,
+    bodyLimit: config.limits.bodyBytes,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    serverFactory: opts.tls ? httpsFactory(opts.tls) : undefined,
+  });
+  app.decorate('publicUrl', config.publicUrl);
+  app.decorateRequest('apiVersion', config.defaultVersion);
+  app.decorateRequest('auth', null);
+  registerValidation(app);
+  registerJsonBodies(app, config.limits.bodyBytes);
+  registerErrorHandling(app);
+
+  app.addHook('onRequest', async (req, reply) => {
+    req.apiVersion = resolveVersion(req.headers, config.defaultVersion);
+    reply.header('x-request-id', req.id);
+    if (config.trustProxy && req.headers['x-forwarded-proto'] === 'http') {
+      return reply.redirect(config.publicUrl + req.url, 308);
+    }
+  });
+
+  const routes = new Map<string, Set<string>>();
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    const set = routes.get(r.url) ?? new Set<string>();
+    for (const m of methods) set.add(m);
+    routes.set(r.url, set);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'mediary API',
+        version: '2025-07-01',
+        description:
+          'Self-hosted media processing that speaks the ittybit HTTP API. Responses use the {meta, data, error, links} ' +
+          'envelope for versions before 2025-08-20 and bare objects from 2025-08-20 (Accept-Version header).',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (api) => {
+    registerAuth(api, ctx.projects);
+    filesRoutes(api, ctx);
+    mediaRoutes(api, ctx);
+  });
+
+  // Known paths with an unsupported method answer 405 with Allow, not 404.
+  for (const [url, methods] of [...routes]) {
+    if (url.startsWith('/docs')) continue;
+    const missing = ALL_METHODS.filter((m) => !methods.has(m));
+    if (missing.length === 0) continue;
+    const allow = ALL_METHODS.filter((m) => methods.has(m)).join(', ');
+    app.route({
+      method: missing,
+      url,
+      schema: { hide: true },
+      handler: async (req, reply) => {
+        reply.header('allow', allow);
+        return sendError(
+          req,
+          reply,
+          new AppError('method_not_allowed', `${req.method} is not allowed on ${url}; use ${allow}.`),
+        );
+      },
+    });
+  }
+  return app;
+}

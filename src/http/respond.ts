@@ -1,0 +1,106 @@
+// Shapes a response for the request's API version: G2 envelope {meta, data, error, links} or G3 bare.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Json, WireObject } from '../services/serializers.js';
+import { usesEnvelope } from './versioning.js';
+
+export interface RespondOptions {
+  status?: number;
+  /** path of the resource when it differs from the request URL (e.g. after a create) */
+  self?: string;
+  /** collection path for links.parent (default: the self path minus its last segment) */
+  parent?: string;
+}
+
+function origin(req: FastifyRequest): string {
+  return req.server.publicUrl;
+}
+
+function meta(req: FastifyRequest, type: 'object' | 'list' | 'error', extra: Record<string, number> = {}) {
+  return {
+    request_id: req.id,
+    org_id: req.auth?.orgId ?? null,
+    project_id: req.auth?.projectId ?? null,
+    version: req.apiVersion,
+    type,
+    ...extra,
+  };
+}
+
+export function selfUrl(req: FastifyRequest): string {
+  return origin(req) + req.url;
+}
+
+export function sendObject(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  data: WireObject | Json,
+  opts: RespondOptions = {},
+) {
+  reply.code(opts.status ?? 200);
+  if (!usesEnvelope(req.apiVersion)) return reply.send(data);
+  const path = opts.self ?? req.url.split('?')[0];
+  const parent = opts.parent ?? path.replace(/\/[^/]+$/, '');
+  return reply.send({
+    meta: meta(req, 'object'),
+    data,
+    error: null,
+    links: { self: opts.self ? origin(req) + opts.self : selfUrl(req), parent: origin(req) + parent },
+  });
+}
+
+export function sendMessage(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  message: string,
+  opts: RespondOptions = {},
+) {
+  return sendObject(req, reply, { message }, opts);
+}
+
+export interface ListPage {
+  page: number;
+  limit: number;
+  total: number;
+}
+
+function pageUrl(req: FastifyRequest, page: number, limit: number): string {
+  const u = new URL(origin(req) + req.url);
+  u.searchParams.set('page', String(page));
+  u.searchParams.set('limit', String(limit));
+  return u.toString();
+}
+
+export function sendList(req: FastifyRequest, reply: FastifyReply, items: WireObject[], p: ListPage) {
+  const pages = Math.ceil(p.total / p.limit);
+  const links = {
+    self: pageUrl(req, p.page, p.limit),
+    first: pageUrl(req, 1, p.limit),
+    prev: p.page > 1 ? pageUrl(req, Math.min(p.page - 1, Math.max(pages, 1)), p.limit) : null,
+    next: p.page < pages ? pageUrl(req, p.page + 1, p.limit) : null,
+    last: pageUrl(req, Math.max(pages, 1), p.limit),
+  };
+  if (!usesEnvelope(req.apiVersion)) {
+    const rels = Object.entries(links)
+      .filter(([, v]) => v)
+      .map(([rel, url]) => `<${url}>; rel="${rel}"`)
+      .join(', ');
+    reply.header('link', rels).header('links', rels).header('x-total-count', String(p.total));
+    return reply.code(200).send(items);
+  }
+  return reply.code(200).send({
+    meta: meta(req, 'list', { limit: p.limit, total: p.total, page: p.page, pages }),
+    data: items,
+    error: null,
+    links,
+  });
+}
+
+export function errorBody(req: FastifyRequest, code: string, message: string) {
+  if (!usesEnvelope(req.apiVersion)) return { kind: code, message };
+  return {
+    meta: meta(req, 'error'),
+    data: null,
+    error: { code, message },
+    links: { self: selfUrl(req) },
+  };
+}

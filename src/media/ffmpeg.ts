@@ -1,0 +1,406 @@
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { MediaError } from './errors.js';
+import { type MediaTools, resolveTools, type ToolPaths } from './tools.js';
+
+export interface FfprobeStream {
+  index: number;
+  codec_name?: string;
+  codec_long_name?: string;
+  codec_type?: 'video' | 'audio' | 'subtitle' | 'data' | 'attachment' | string;
+  codec_tag_string?: string;
+  profile?: string;
+  level?: number;
+  width?: number;
+  height?: number;
+  coded_width?: number;
+  coded_height?: number;
+  pix_fmt?: string;
+  sample_aspect_ratio?: string;
+  display_aspect_ratio?: string;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  time_base?: string;
+  duration?: string;
+  bit_rate?: string;
+  nb_frames?: string;
+  sample_rate?: string;
+  channels?: number;
+  channel_layout?: string;
+  disposition?: Record<string, number>;
+  tags?: Record<string, string>;
+  side_data_list?: Array<{ side_data_type?: string; rotation?: number; displaymatrix?: string }>;
+}
+
+export interface FfprobeFormat {
+  filename?: string;
+  nb_streams?: number;
+  format_name?: string;
+  format_long_name?: string;
+  duration?: string;
+  size?: string;
+  bit_rate?: string;
+  tags?: Record<string, string>;
+}
+
+export interface FfprobeOutput {
+  streams: FfprobeStream[];
+  format: FfprobeFormat;
+}
+
+export interface ProgressInfo {
+  /** 0–100; stays below 100 until ffmpeg reports the end */
+  percent: number;
+  /** seconds left, estimated from wall time so far; null until there is something to extrapolate */
+  etaSeconds: number | null;
+  outTimeSeconds: number;
+}
+
+export interface RunFfmpegOptions {
+  /** expected output duration; without it percent stays 0 until the end */
+  durationSeconds?: number;
+  onProgress?: (p: ProgressInfo) => void;
+  signal?: AbortSignal;
+  /** no progress line for this long → SIGKILL and MediaError 'stalled' (default 60 s) */
+  stallTimeoutMs?: number;
+  /** whole run limit → SIGKILL and MediaError 'timeout' (default none) */
+  timeoutMs?: number;
+  tools?: MediaTools;
+}
+
+export interface ProbeCallOptions {
+  signal?: AbortSignal;
+  /** default 30 s: ffprobe only reads headers, so a long wait means a hostile or broken file */
+  timeoutMs?: number;
+  tools?: MediaTools;
+}
+
+const DEFAULT_STALL_MS = 60_000;
+const DEFAULT_PROBE_TIMEOUT_MS = 30_000;
+const STDERR_KEEP = 8 * 1024;
+const STDOUT_CAP = 16 * 1024 * 1024;
+
+let configuredTools: Promise<MediaTools> | null = null;
+
+/** Sets the tool paths used when a call does not pass `tools` (the app calls this once with its config). */
+export function configureMediaTools(paths: ToolPaths): Promise<MediaTools> {
+  configuredTools = resolveTools(paths);
+  return configuredTools;
+}
+
+export function getMediaTools(): Promise<MediaTools> {
+  return configuredTools ?? resolveTools();
+}
+
+/**
+ * Tool messages name the input and output by their absolute temp paths; the user only needs to know
+ * which one, so those paths are cut down to their base names.
+ */
+export function scrubPaths(text: string, args: readonly string[] = []): string {
+  let out = text;
+  for (const arg of args) {
+    if (arg.startsWith('/') && arg.length > 1) out = out.split(arg).join(basename(arg));
+  }
+  return out.replace(/(?<![\w.:])\/(?:[\w.@+-]+\/)+([\w.@+%-]+)/g, '$1');
+}
+
+function lastLines(text: string, n: number): string {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-n)
+    .join('\n');
+}
+
+interface Collected {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  killedFor: 'timeout' | 'cancelled' | 'stalled' | null;
+}
+
+interface SpawnOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  stallTimeoutMs?: number;
+  onStdout?: (chunk: string) => void;
+  keepStdout: boolean;
+}
+
+/**
+ * Runs a tool with an argument array (never a shell) and resolves when it has exited, also when it
+ * was killed: callers clean up temp files after the process no longer holds them.
+ */
+function spawnCollect(bin: string, args: string[], opts: SpawnOptions): Promise<Collected> {
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) {
+      resolve({ code: null, signal: null, stdout: '', stderr: '', killedFor: 'cancelled' });
+      return;
+    }
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    let stdout = '';
+    let stderr = '';
+    let killedFor: Collected['killedFor'] = null;
+    let stallTimer: NodeJS.Timeout | undefined;
+    let totalTimer: NodeJS.Timeout | undefined;
+
+    const kill = (why: NonNullable<Collected['killedFor']>) => {
+      if (killedFor) return;
+      killedFor = why;
+      // SIGKILL: a stuck ffmpeg may ignore SIGTERM while blocked in I/O
+      child.kill('SIGKILL');
+    };
+    const armStall = () => {
+      if (!opts.stallTimeoutMs) return;
+      clearTimeout(stallTimer);
+      stallTimer = setTimeout(() => kill('stalled'), opts.stallTimeoutMs);
+    };
+    const onAbort = () => kill('cancelled');
+
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.timeoutMs) totalTimer = setTimeout(() => kill('timeout'), opts.timeoutMs);
+    armStall();
+
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      armStall();
+      if (opts.keepStdout) {
+        stdout += chunk;
+        if (stdout.length > STDOUT_CAP) kill('timeout');
+      }
+      opts.onStdout?.(chunk);
+    });
+    child.stderr.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-STDERR_KEEP);
+    });
+
+    const cleanup = () => {
+      clearTimeout(stallTimer);
+      clearTimeout(totalTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    };
+    child.on('error', (err) => {
+      cleanup();
+      reject(
+        new MediaError('tool_missing', `Could not start ${basename(bin)}: ${err.message}`, { cause: err }),
+      );
+    });
+    child.on('close', (code, signal) => {
+      cleanup();
+      resolve({ code, signal, stdout, stderr, killedFor });
+    });
+  });
+}
+
+function killedError(tool: string, why: NonNullable<Collected['killedFor']>, opts: SpawnOptions): MediaError {
+  switch (why) {
+    case 'cancelled':
+      return new MediaError('cancelled', `${tool} was cancelled.`);
+    case 'stalled':
+      return new MediaError(
+        'stalled',
+        `${tool} made no progress for ${Math.round((opts.stallTimeoutMs ?? 0) / 1000)} s and was stopped.`,
+      );
+    case 'timeout':
+      return new MediaError('timeout', `${tool} took too long and was stopped.`);
+  }
+}
+
+/** ffprobe's JSON view of a file. A file ffprobe cannot read is 'corrupt_media'. */
+export async function ffprobeJson(path: string, opts: ProbeCallOptions = {}): Promise<FfprobeOutput> {
+  const tools = opts.tools ?? (await getMediaTools());
+  const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-i', path];
+  const spawnOpts: SpawnOptions = {
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    keepStdout: true,
+  };
+  const res = await spawnCollect(tools.ffprobePath, args, spawnOpts);
+  if (res.killedFor) throw killedError('ffprobe', res.killedFor, spawnOpts);
+  const detail = scrubPaths(lastLines(res.stderr, 5), [path]);
+  if (res.code !== 0) {
+    throw new MediaError(
+      'corrupt_media',
+      `The file could not be read as media${detail ? `: ${detail}` : '.'}`,
+      {
+        detail,
+      },
+    );
+  }
+  let parsed: Partial<FfprobeOutput>;
+  try {
+    parsed = JSON.parse(res.stdout) as Partial<FfprobeOutput>;
+  } catch (err) {
+    throw new MediaError('corrupt_media', 'The file could not be read as media.', { cause: err, detail });
+  }
+  return { streams: parsed.streams ?? [], format: parsed.format ?? {} };
+}
+
+function parseClock(value: string): number | null {
+  const m = /^(-?)(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(value.trim());
+  if (!m) return null;
+  const secs = Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
+  return m[1] ? -secs : secs;
+}
+
+/**
+ * Parses ffmpeg's `-progress` key=value stream. Kept separate from the process so it can be tested
+ * with canned text.
+ */
+export function createProgressParser(
+  durationSeconds: number | undefined,
+  onProgress: (p: ProgressInfo) => void,
+  now: () => number = Date.now,
+): (chunk: string) => void {
+  const started = now();
+  let buffered = '';
+  let outTime = 0;
+  let lastPercent = 0;
+  return (chunk) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const raw of lines) {
+      const eq = raw.indexOf('=');
+      if (eq < 0) continue;
+      const key = raw.slice(0, eq).trim();
+      const value = raw.slice(eq + 1).trim();
+      if (key === 'out_time_us' || key === 'out_time_ms') {
+        // both keys carry microseconds (out_time_ms is misnamed in ffmpeg)
+        const us = Number(value);
+        if (Number.isFinite(us) && us >= 0) outTime = us / 1e6;
+      } else if (key === 'out_time') {
+        const secs = parseClock(value);
+        if (secs !== null && secs >= 0) outTime = secs;
+      } else if (key === 'progress') {
+        if (value === 'end') {
+          lastPercent = 100;
+          onProgress({ percent: 100, etaSeconds: 0, outTimeSeconds: outTime });
+          continue;
+        }
+        let percent = 0;
+        let eta: number | null = null;
+        if (durationSeconds && durationSeconds > 0) {
+          const fraction = Math.min(outTime / durationSeconds, 0.999);
+          percent = Math.max(lastPercent, Math.round(fraction * 1000) / 10);
+          const elapsed = (now() - started) / 1000;
+          if (fraction > 0.01 && elapsed > 0)
+            eta = Math.max(0, Math.round(elapsed * ((1 - fraction) / fraction)));
+        }
+        lastPercent = percent;
+        onProgress({ percent, etaSeconds: eta, outTimeSeconds: outTime });
+      }
+    }
+  };
+}
+
+/**
+ * Runs ffmpeg with the given arguments (input/output included). Adds progress reporting on stdout and
+ * keeps stderr to errors only, so a failure message is the tool's own last words.
+ */
+export async function runFfmpeg(args: string[], opts: RunFfmpegOptions = {}): Promise<void> {
+  const tools = opts.tools ?? (await getMediaTools());
+  const fullArgs = [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-progress',
+    'pipe:1',
+    '-nostats',
+    ...args,
+  ];
+  const spawnOpts: SpawnOptions = {
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs,
+    stallTimeoutMs: opts.stallTimeoutMs ?? DEFAULT_STALL_MS,
+    keepStdout: false,
+    onStdout: opts.onProgress ? createProgressParser(opts.durationSeconds, opts.onProgress) : undefined,
+  };
+  const res = await spawnCollect(tools.ffmpegPath, fullArgs, spawnOpts);
+  if (res.killedFor) throw killedError('ffmpeg', res.killedFor, spawnOpts);
+  if (res.code !== 0) {
+    const detail = scrubPaths(lastLines(res.stderr, 6), args);
+    const how = res.signal ? `was killed by ${res.signal}` : `failed (exit code ${res.code})`;
+    throw new MediaError('ffmpeg_failed', `ffmpeg ${how}${detail ? `: ${detail}` : '.'}`, { detail });
+  }
+}
+
+let encodersCache: Promise<Set<string>> | null = null;
+
+/** Names of the encoders this ffmpeg build has (e.g. 'libsvtav1'), read once. */
+export function ffmpegEncoders(tools?: MediaTools): Promise<Set<string>> {
+  if (!encodersCache || tools) {
+    const pending = (async () => {
+      const t = tools ?? (await getMediaTools());
+      const res = await spawnCollect(t.ffmpegPath, ['-hide_banner', '-encoders'], {
+        keepStdout: true,
+        timeoutMs: 15_000,
+      });
+      const names = new Set<string>();
+      for (const line of res.stdout.split('\n')) {
+        const m = /^\s*[VAS][F.][S.][X.][B.][D.]\s+(\S+)/.exec(line);
+        if (m) names.add(m[1]);
+      }
+      return names;
+    })();
+    if (tools) return pending;
+    encodersCache = pending;
+    pending.catch(() => {
+      encodersCache = null;
+    });
+  }
+  return encodersCache;
+}
+
+/**
+ * Grabs one frame at `atSeconds` (clamped by the caller to the duration) as a still image; the output
+ * format follows the extension of outPath (.png keeps full quality for a later sharp transform).
+ */
+export async function extractFrame(
+  inPath: string,
+  outPath: string,
+  atSeconds: number,
+  opts: Omit<RunFfmpegOptions, 'durationSeconds' | 'onProgress'> = {},
+): Promise<void> {
+  const at = Math.max(0, atSeconds);
+  const grab = (seek: string[]) =>
+    runFfmpeg(
+      [
+        '-y',
+        ...seek,
+        '-i',
+        inPath,
+        '-map',
+        '0:v:0',
+        '-frames:v',
+        '1',
+        '-map_metadata',
+        '-1',
+        '-update',
+        '1',
+        outPath,
+      ],
+      opts,
+    );
+  // -ss before -i seeks by keyframe index and then decodes to the exact time: fast and accurate
+  await grab(['-ss', at.toFixed(3)]);
+  if (await hasBytes(outPath)) return;
+  // a time at or past the end yields no frame at all; the last frame is what a user asking for it means
+  await grab(['-sseof', '-1']);
+  if (await hasBytes(outPath)) return;
+  await grab([]);
+  if (!(await hasBytes(outPath))) throw new MediaError('corrupt_media', 'No video frame could be decoded.');
+}
+
+async function hasBytes(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).size > 0;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,316 @@
+import { stat } from 'node:fs/promises';
+import { MediaError } from './errors.js';
+import { type FfprobeOutput, type FfprobeStream, ffprobeJson, type ProbeCallOptions } from './ffmpeg.js';
+import { checkPixels, DEFAULT_MAX_PIXELS, imageMetadata, verifyImage } from './image.js';
+import type { MediaKind, Sniffed } from './sniff.js';
+
+export type Orientation = 'landscape' | 'portrait' | 'square';
+
+/** Everything the probe learns about a file, named after the File fields of the API (spec §4.1). */
+export interface ProbeResult {
+  kind: MediaKind;
+  /** MIME type, with RFC 6381 codecs for containers that carry them */
+  type: string;
+  /** MIME type without parameters */
+  mime: string;
+  ext: string;
+  container: string;
+  /** primary codec: the video codec for video, the audio codec for audio, the format for images */
+  codec?: string;
+  audioCodec?: string;
+  /** as displayed (rotation and EXIF orientation applied) */
+  width?: number;
+  height?: number;
+  orientation?: Orientation;
+  /** clockwise degrees a player rotates the stored picture by (0, 90, 180, 270) */
+  rotation: number;
+  transparency: boolean;
+  animated: boolean;
+  frames?: number;
+  duration?: number;
+  fps?: number;
+  bitrate?: number;
+  filesize: number;
+  hasAudio: boolean;
+  hasVideo: boolean;
+  sampleRate?: number;
+  channels?: number;
+}
+
+export interface ProbeLimits {
+  maxPixels?: number;
+  maxDurationSeconds?: number;
+}
+
+export function orientationOf(
+  width: number | undefined,
+  height: number | undefined,
+): Orientation | undefined {
+  if (!width || !height) return undefined;
+  return width === height ? 'square' : width > height ? 'landscape' : 'portrait';
+}
+
+/**
+ * Reads a sniffed file's facts without decoding more than it must. Limits are checked against the
+ * headers before any pixels are decoded. Throws MediaError ('corrupt_media', 'unsupported_media',
+ * 'too_large').
+ */
+export async function probeFile(
+  path: string,
+  sniffed: Sniffed,
+  limits: ProbeLimits = {},
+  opts: ProbeCallOptions = {},
+): Promise<ProbeResult> {
+  const filesize = (await stat(path)).size;
+  if (filesize === 0) throw new MediaError('corrupt_media', 'The file is empty.');
+  return sniffed.kind === 'image'
+    ? probeImage(path, sniffed, filesize, limits)
+    : probeAudioVideo(path, sniffed, filesize, limits, opts);
+}
+
+const IMAGE_CONTAINERS: Record<string, string> = { jpeg: 'jpeg', jpg: 'jpeg', tif: 'tiff', heif: 'heic' };
+
+async function probeImage(
+  path: string,
+  sniffed: Sniffed,
+  filesize: number,
+  limits: ProbeLimits,
+): Promise<ProbeResult> {
+  const meta = await imageMetadata(path);
+  // a whole animation is decoded frame by frame, so every frame counts against the pixel budget
+  checkPixels(meta.storedWidth, meta.storedHeight * meta.pages, {
+    maxPixels: limits.maxPixels ?? DEFAULT_MAX_PIXELS,
+  });
+  await verifyImage(path, meta);
+
+  const animated =
+    meta.pages > 1 && (sniffed.ext === 'gif' || sniffed.ext === 'webp' || sniffed.ext === 'png');
+  const container = IMAGE_CONTAINERS[sniffed.ext] ?? sniffed.ext;
+  let duration: number | undefined;
+  let fps: number | undefined;
+  if (animated && meta.delays?.length) {
+    const totalMs = meta.delays.reduce((sum, d) => sum + (d > 0 ? d : 100), 0);
+    duration = round(totalMs / 1000, 3);
+    fps = duration > 0 ? round(meta.pages / duration, 3) : undefined;
+  }
+  if (duration !== undefined && limits.maxDurationSeconds && duration > limits.maxDurationSeconds) {
+    throw new MediaError(
+      'too_large',
+      `The animation lasts ${duration} s; the limit is ${limits.maxDurationSeconds} s.`,
+    );
+  }
+  return {
+    kind: 'image',
+    type: sniffed.mime,
+    mime: sniffed.mime,
+    ext: sniffed.ext,
+    container,
+    codec: container,
+    width: meta.width,
+    height: meta.height,
+    orientation: orientationOf(meta.width, meta.height),
+    rotation: 0,
+    transparency: meta.hasAlpha,
+    animated,
+    frames: meta.pages,
+    duration,
+    fps,
+    filesize,
+    hasAudio: false,
+    hasVideo: false,
+  };
+}
+
+async function probeAudioVideo(
+  path: string,
+  sniffed: Sniffed,
+  filesize: number,
+  limits: ProbeLimits,
+  opts: ProbeCallOptions,
+): Promise<ProbeResult> {
+  const info = await ffprobeJson(path, opts);
+  const video = info.streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  const audio = info.streams.find((s) => s.codec_type === 'audio');
+  if (!video && !audio) {
+    throw new MediaError('unsupported_media', 'The file has no audio or video stream.');
+  }
+  const kind: MediaKind = video ? 'video' : 'audio';
+  const { mime, ext, container } = containerFor(sniffed, kind);
+
+  const duration = durationOf(info, video ?? audio);
+  if (duration !== undefined && limits.maxDurationSeconds && duration > limits.maxDurationSeconds) {
+    throw new MediaError(
+      'too_large',
+      `The media lasts ${round(duration, 1)} s; the limit is ${limits.maxDurationSeconds} s.`,
+    );
+  }
+
+  let width: number | undefined;
+  let height: number | undefined;
+  let rotation = 0;
+  let fps: number | undefined;
+  let frames: number | undefined;
+  if (video) {
+    if (!video.width || !video.height)
+      throw new MediaError('corrupt_media', 'The video stream has no picture size.');
+    checkPixels(video.width, video.height, { maxPixels: limits.maxPixels ?? DEFAULT_MAX_PIXELS });
+    rotation = rotationOf(video);
+    const swap = rotation === 90 || rotation === 270;
+    width = swap ? video.height : video.width;
+    height = swap ? video.width : video.height;
+    fps = frameRate(video.avg_frame_rate) ?? frameRate(video.r_frame_rate);
+    const counted = Number(video.nb_frames);
+    frames =
+      Number.isFinite(counted) && counted > 0
+        ? counted
+        : fps && duration
+          ? Math.round(fps * duration)
+          : undefined;
+  }
+
+  const bitrate =
+    Number(info.format.bit_rate) || (duration ? Math.round((filesize * 8) / duration) : undefined);
+  const codecs = codecsParam(ext, video, audio);
+  return {
+    kind,
+    type: codecs ? `${mime}; codecs="${codecs}"` : mime,
+    mime,
+    ext,
+    container,
+    codec: (video ?? audio)?.codec_name,
+    audioCodec: audio?.codec_name,
+    width,
+    height,
+    orientation: orientationOf(width, height),
+    rotation,
+    transparency: video ? hasAlphaPixFmt(video.pix_fmt) : false,
+    animated: false,
+    frames,
+    duration: duration === undefined ? undefined : round(duration, 3),
+    fps,
+    bitrate: bitrate ? Math.round(bitrate) : undefined,
+    filesize,
+    hasAudio: Boolean(audio),
+    hasVideo: Boolean(video),
+    sampleRate: audio?.sample_rate ? Number(audio.sample_rate) : undefined,
+    channels: audio?.channels,
+  };
+}
+
+function containerFor(sniffed: Sniffed, kind: MediaKind): { mime: string; ext: string; container: string } {
+  const ext = sniffed.ext;
+  if (kind === 'audio' && sniffed.kind === 'video') {
+    // a video container holding only sound is delivered and labelled as audio
+    if (ext === 'mp4' || ext === 'mov' || ext === '3gp')
+      return { mime: 'audio/mp4', ext: 'm4a', container: 'mp4' };
+    if (ext === 'webm') return { mime: 'audio/webm', ext: 'webm', container: 'webm' };
+    if (ext === 'mkv') return { mime: 'audio/x-matroska', ext: 'mka', container: 'mkv' };
+    if (ext === 'ogv') return { mime: 'audio/ogg', ext: 'ogg', container: 'ogg' };
+  }
+  if (kind === 'video' && sniffed.kind === 'audio') {
+    if (ext === 'm4a') return { mime: 'video/mp4', ext: 'mp4', container: 'mp4' };
+    if (ext === 'ogg' || ext === 'opus') return { mime: 'video/ogg', ext: 'ogv', container: 'ogg' };
+  }
+  const container = ext === 'm4a' ? 'mp4' : ext === 'opus' || ext === 'ogv' ? 'ogg' : ext;
+  return { mime: sniffed.mime, ext, container };
+}
+
+function durationOf(info: FfprobeOutput, main: FfprobeStream | undefined): number | undefined {
+  for (const candidate of [info.format.duration, main?.duration]) {
+    const n = Number(candidate);
+    if (candidate !== undefined && Number.isFinite(n) && n > 0) return n;
+  }
+  return undefined;
+}
+
+/**
+ * Clockwise display rotation. ffprobe reports the display matrix angle counter-clockwise (-90 for a
+ * phone held upright); older files carry a clockwise `rotate` tag instead.
+ */
+export function rotationOf(stream: FfprobeStream): number {
+  const matrix = stream.side_data_list?.find((d) => typeof d.rotation === 'number');
+  let degrees: number | undefined;
+  if (matrix?.rotation !== undefined) degrees = -matrix.rotation;
+  else if (stream.tags?.rotate !== undefined) degrees = Number(stream.tags.rotate);
+  if (degrees === undefined || !Number.isFinite(degrees)) return 0;
+  const normalised = (((Math.round(degrees / 90) * 90) % 360) + 360) % 360;
+  return normalised;
+}
+
+export function frameRate(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const [num, den] = value.split('/').map(Number);
+  const fps = den ? num / den : num;
+  return Number.isFinite(fps) && fps > 0 && fps < 1000 ? round(fps, 3) : undefined;
+}
+
+function hasAlphaPixFmt(pixFmt: string | undefined): boolean {
+  return Boolean(pixFmt && /^(yuva|rgba|argb|bgra|abgr|gbrap|ya)/.test(pixFmt));
+}
+
+const H264_PROFILES: Record<string, [number, number]> = {
+  'Constrained Baseline': [66, 0x40],
+  Baseline: [66, 0],
+  Main: [77, 0],
+  Extended: [88, 0],
+  High: [100, 0],
+  'High 10': [110, 0],
+  'High 4:2:2': [122, 0],
+  'High 4:4:4 Predictive': [244, 0],
+};
+
+const hex2 = (n: number) => n.toString(16).padStart(2, '0');
+
+/** RFC 6381 codec name of one stream, as browsers' canPlayType expects it. */
+export function rfc6381(stream: FfprobeStream, ext: string): string | undefined {
+  const isoFamily = ext === 'mp4' || ext === 'm4a' || ext === 'mov' || ext === '3gp';
+  switch (stream.codec_name) {
+    case 'h264': {
+      const p = stream.profile ? H264_PROFILES[stream.profile] : undefined;
+      if (!p || !stream.level || stream.level < 0) return 'avc1';
+      return `avc1.${hex2(p[0])}${hex2(p[1])}${hex2(stream.level)}`;
+    }
+    case 'hevc':
+      return stream.codec_tag_string === 'hev1' ? 'hev1' : 'hvc1';
+    case 'vp9':
+      return isoFamily ? 'vp09' : 'vp9';
+    case 'vp8':
+      return 'vp8';
+    case 'av1':
+      return 'av01';
+    case 'mpeg4':
+      return 'mp4v';
+    case 'aac':
+      if (stream.profile === 'HE-AAC') return 'mp4a.40.5';
+      if (stream.profile === 'HE-AACv2') return 'mp4a.40.29';
+      return 'mp4a.40.2';
+    case 'mp3':
+      return isoFamily ? 'mp4a.6b' : 'mp3';
+    case 'opus':
+      return 'opus';
+    case 'vorbis':
+      return 'vorbis';
+    case 'flac':
+      return 'flac';
+    case 'ac3':
+      return 'ac-3';
+    case 'eac3':
+      return 'ec-3';
+    default:
+      return undefined;
+  }
+}
+
+const CODECS_CONTAINERS = new Set(['mp4', 'm4a', 'mov', '3gp', 'webm', 'mkv', 'mka', 'ogg', 'ogv', 'opus']);
+
+function codecsParam(ext: string, video?: FfprobeStream, audio?: FfprobeStream): string | undefined {
+  if (!CODECS_CONTAINERS.has(ext)) return undefined;
+  const names = [video, audio].filter((s): s is FfprobeStream => Boolean(s)).map((s) => rfc6381(s, ext));
+  if (names.some((n) => !n)) return undefined;
+  return names.join(', ');
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

@@ -1,0 +1,209 @@
+// Turns bytes on local disk into a stored, probed File (and its Media when none is given). Shared by URL
+// ingest, direct and resumable uploads, and the ingest task, so every way in ends in the same place.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { Config } from '../config.js';
+import { AppError, notFound } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { now } from '../lib/time.js';
+import { MediaError } from '../media/errors.js';
+import { probeFile } from '../media/probe.js';
+import { sniffFile } from '../media/sniff.js';
+import { FetchError, fetchToFile } from '../net/safe-fetch.js';
+import type { FileRow, MediaRepository, MediaRow } from '../store/media.repository.js';
+import { checkMetadata, type Metadata } from './metadata.js';
+import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
+
+export interface IngestOptions {
+  mediaId?: string;
+  folder?: string | null;
+  filename?: string | null;
+  ref?: string | null;
+  metadata?: Metadata | null;
+  label?: string | null;
+  /** who made it: a key, task or automation id */
+  createdBy: string;
+  /** filename to fall back on (URL path segment, upload path) */
+  filenameHint?: string | null;
+}
+
+export interface IngestScope {
+  projectId: string;
+}
+
+export type MediaCreatedListener = (
+  projectId: string,
+  mediaId: string,
+  fileId: string,
+) => void | Promise<void>;
+
+export function mediaErrorToApp(err: MediaError): AppError {
+  const code =
+    err.code === 'too_large'
+      ? 'media_too_large'
+      : err.code === 'unsupported_media'
+        ? 'media_unsupported'
+        : 'media_corrupt';
+  return new AppError(code, err.message, { cause: err });
+}
+
+export class IngestService {
+  private readonly listeners: MediaCreatedListener[] = [];
+
+  constructor(
+    private readonly config: Config,
+    private readonly repo: MediaRepository,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  /** Automations subscribe here; called after the transaction that created a new media commits. */
+  onMediaCreated(listener: MediaCreatedListener): void {
+    this.listeners.push(listener);
+  }
+
+  tempPath(): string {
+    return join(this.config.dataDir, 'tmp', `ingest-${Date.now()}-${randomBytes(6).toString('hex')}`);
+  }
+
+  /** Downloads a URL (SSRF-safe, capped) and ingests it. Nothing is left behind on failure. */
+  async ingestUrl(scope: IngestScope, url: string, opts: IngestOptions): Promise<FileRow> {
+    if (opts.mediaId) await this.requireMedia(scope, opts.mediaId);
+    const tmp = this.tempPath();
+    await mkdir(join(this.config.dataDir, 'tmp'), { recursive: true });
+    try {
+      const { limits } = this.config;
+      const res = await fetchToFile(url, tmp, {
+        maxBytes: limits.ingestBytes,
+        timeoutMs: limits.ingestTimeoutMs,
+        idleMs: limits.ingestIdleMs,
+        maxRedirects: limits.maxRedirects,
+        allowPrivate: this.config.allowPrivateUrls,
+        userAgent: 'mediary',
+      });
+      return await this.ingestLocalFile(scope, tmp, {
+        ...opts,
+        filenameHint: opts.filenameHint ?? res.filenameHint,
+      });
+    } catch (err) {
+      if (err instanceof FetchError) {
+        const code = err.code === 'url_too_large' ? 'payload_too_large' : err.code;
+        throw new AppError(code, err.message, {
+          cause: err,
+          status: err.code === 'url_too_large' ? 413 : 400,
+        });
+      }
+      throw err;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async requireMedia(scope: IngestScope, mediaId: string): Promise<MediaRow> {
+    const media = await this.repo.getMedia(scope.projectId, mediaId);
+    if (!media) throw notFound('media', mediaId);
+    return media;
+  }
+
+  /** Sniffs, probes and stores a local file (which is consumed), then writes the rows in one transaction. */
+  async ingestLocalFile(scope: IngestScope, localPath: string, opts: IngestOptions): Promise<FileRow> {
+    const metadata = checkMetadata(opts.metadata);
+    if (opts.mediaId) await this.requireMedia(scope, opts.mediaId);
+    const sniffed = await sniffFile(localPath);
+    if (!sniffed) {
+      throw new AppError(
+        'media_unsupported',
+        'The content is not a supported video, image or audio file (its bytes match no known media format).',
+      );
+    }
+    let probe: Awaited<ReturnType<typeof probeFile>>;
+    try {
+      probe = await probeFile(localPath, sniffed, {
+        maxPixels: this.config.limits.maxPixels,
+        maxDurationSeconds: this.config.limits.maxDurationSeconds,
+      });
+    } catch (err) {
+      if (err instanceof MediaError) throw mediaErrorToApp(err);
+      throw err;
+    }
+    const fileId = newId('file');
+    const folder = sanitizeFolder(opts.folder);
+    const filename =
+      sanitizeFilename(opts.filename) ?? sanitizeFilename(opts.filenameHint) ?? `${fileId}.${sniffed.ext}`;
+    const blobKey = `${scope.projectId}/${fileId}`;
+    const { size } = await this.blobs.putFile(blobKey, localPath, { contentType: probe.type });
+    const ts = now();
+    const newMedia = !opts.mediaId;
+    const mediaId = opts.mediaId ?? newId('med');
+    const row: FileRow = {
+      id: fileId,
+      project_id: scope.projectId,
+      media_id: mediaId,
+      object: 'source',
+      kind: probe.kind,
+      type: probe.type,
+      codec: probe.codec ?? null,
+      container: probe.container ?? null,
+      width: probe.width ?? null,
+      height: probe.height ?? null,
+      orientation: probe.orientation ?? null,
+      rotation: probe.rotation ?? null,
+      transparency: probe.transparency === undefined ? null : probe.transparency ? 1 : 0,
+      animated: probe.animated === undefined ? null : probe.animated ? 1 : 0,
+      frames: probe.frames ?? null,
+      duration: probe.duration ?? null,
+      fps: probe.fps ?? null,
+      filesize: size,
+      bitrate: probe.bitrate ?? null,
+      language: null,
+      label: opts.label ?? null,
+      ref: opts.ref ?? (newMedia ? 'original' : null),
+      folder,
+      filename,
+      path: joinPath(folder, filename),
+      placeholder: null,
+      background: null,
+      metadata: metadata ? JSON.stringify(metadata) : null,
+      original: newMedia ? 1 : 0,
+      created_by: opts.createdBy,
+      blob_key: blobKey,
+      status: 'ready',
+      created: ts,
+      updated: ts,
+    };
+    try {
+      await this.repo.transaction(async (trx) => {
+        if (newMedia) {
+          await this.repo.insertMedia(
+            {
+              id: mediaId,
+              project_id: scope.projectId,
+              title: null,
+              alt: null,
+              metadata: null,
+              created_by: opts.createdBy,
+              created: ts,
+              updated: ts,
+            },
+            trx,
+          );
+        } else {
+          const media = await this.repo.getMedia(scope.projectId, mediaId, trx);
+          if (!media) throw notFound('media', mediaId);
+          await this.repo.updateMedia(scope.projectId, mediaId, { updated: ts }, trx);
+        }
+        await this.repo.insertFile(row, trx);
+      });
+    } catch (err) {
+      await this.blobs.delete(blobKey);
+      throw err;
+    }
+    if (newMedia) {
+      for (const l of this.listeners) {
+        await Promise.resolve(l(scope.projectId, mediaId, fileId)).catch(() => {});
+      }
+    }
+    return row;
+  }
+}

@@ -1,0 +1,82 @@
+import type { BlobStore } from '../blobs/blob-store.js';
+import { notFound } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { now } from '../lib/time.js';
+import type { FileRow, MediaRepository, MediaRow, Page } from '../store/media.repository.js';
+import { checkMetadata, type Metadata, mergeMetadata } from './metadata.js';
+import type { AuthContext } from './projects.service.js';
+
+export interface MediaWithFiles {
+  media: MediaRow;
+  files: FileRow[];
+}
+
+export interface MediaPatch {
+  title?: string | null;
+  alt?: string | null;
+  metadata?: Metadata | null;
+}
+
+export class MediaService {
+  constructor(
+    private readonly repo: MediaRepository,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  async create(ctx: AuthContext, input: MediaPatch): Promise<MediaWithFiles> {
+    const ts = now();
+    const metadata = checkMetadata(input.metadata);
+    const row: MediaRow = {
+      id: newId('med'),
+      project_id: ctx.projectId,
+      title: input.title ?? null,
+      alt: input.alt ?? null,
+      metadata: metadata ? JSON.stringify(metadata) : null,
+      created_by: ctx.keyId,
+      created: ts,
+      updated: ts,
+    };
+    await this.repo.insertMedia(row);
+    return { media: row, files: [] };
+  }
+
+  async get(ctx: AuthContext, id: string): Promise<MediaWithFiles> {
+    const media = await this.repo.getMedia(ctx.projectId, id);
+    if (!media) throw notFound('media', id);
+    return { media, files: await this.repo.filesOfMedia(ctx.projectId, [id]) };
+  }
+
+  async list(ctx: AuthContext, page: Page): Promise<{ items: MediaWithFiles[]; total: number }> {
+    const { rows, total } = await this.repo.listMedia(ctx.projectId, page);
+    const files = await this.repo.filesOfMedia(
+      ctx.projectId,
+      rows.map((r) => r.id),
+    );
+    return {
+      items: rows.map((media) => ({ media, files: files.filter((f) => f.media_id === media.id) })),
+      total,
+    };
+  }
+
+  async update(ctx: AuthContext, id: string, patch: MediaPatch): Promise<MediaWithFiles> {
+    const media = await this.repo.getMedia(ctx.projectId, id);
+    if (!media) throw notFound('media', id);
+    const next: Partial<MediaRow> = { updated: now() };
+    if (patch.title !== undefined) next.title = patch.title;
+    if (patch.alt !== undefined) next.alt = patch.alt;
+    if (patch.metadata !== undefined) {
+      next.metadata = mergeMetadata(media.metadata, checkMetadata(patch.metadata) ?? null);
+    }
+    await this.repo.updateMedia(ctx.projectId, id, next);
+    return this.get(ctx, id);
+  }
+
+  /** Deletes the media, its files and their blobs (spec §5.2 [INF]: cascade). */
+  async delete(ctx: AuthContext, id: string): Promise<void> {
+    const media = await this.repo.getMedia(ctx.projectId, id);
+    if (!media) throw notFound('media', id);
+    const files = await this.repo.filesOfMedia(ctx.projectId, [id]);
+    await this.repo.transaction((trx) => this.repo.deleteMedia(ctx.projectId, id, trx));
+    await Promise.all(files.filter((f) => f.blob_key).map((f) => this.blobs.delete(f.blob_key!)));
+  }
+}

@@ -1,0 +1,139 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, FilesTable, MediaTable } from './schema.js';
+
+export type MediaRow = MediaTable;
+export type FileRow = FilesTable;
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface Page {
+  page: number;
+  limit: number;
+}
+
+export class MediaRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
+  }
+
+  async insertMedia(row: MediaRow, db: Db = this.db): Promise<void> {
+    await db.insertInto('media').values(row).execute();
+  }
+
+  async getMedia(projectId: string, id: string, db: Db = this.db): Promise<MediaRow | undefined> {
+    return db
+      .selectFrom('media')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  async listMedia(projectId: string, page: Page): Promise<{ rows: MediaRow[]; total: number }> {
+    const total = await this.db
+      .selectFrom('media')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('project_id', '=', projectId)
+      .executeTakeFirstOrThrow();
+    const rows = await this.db
+      .selectFrom('media')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .orderBy('created', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.limit)
+      .offset((page.page - 1) * page.limit)
+      .execute();
+    return { rows, total: Number(total.n) };
+  }
+
+  async updateMedia(
+    projectId: string,
+    id: string,
+    patch: Partial<MediaRow>,
+    db: Db = this.db,
+  ): Promise<void> {
+    await db
+      .updateTable('media')
+      .set(patch)
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async deleteMedia(projectId: string, id: string, db: Db = this.db): Promise<void> {
+    await db.deleteFrom('files').where('project_id', '=', projectId).where('media_id', '=', id).execute();
+    await db.deleteFrom('media').where('project_id', '=', projectId).where('id', '=', id).execute();
+  }
+
+  async insertFile(row: FileRow, db: Db = this.db): Promise<void> {
+    await db.insertInto('files').values(row).execute();
+  }
+
+  async getFile(projectId: string, id: string, db: Db = this.db): Promise<FileRow | undefined> {
+    return db
+      .selectFrom('files')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  async listFiles(projectId: string, page: Page): Promise<{ rows: FileRow[]; total: number }> {
+    const total = await this.db
+      .selectFrom('files')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('project_id', '=', projectId)
+      .executeTakeFirstOrThrow();
+    const rows = await this.db
+      .selectFrom('files')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .orderBy('created', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.limit)
+      .offset((page.page - 1) * page.limit)
+      .execute();
+    return { rows, total: Number(total.n) };
+  }
+
+  /** Files of several media, oldest first (so a newer file with the same ref wins in `urls`). */
+  async filesOfMedia(projectId: string, mediaIds: string[]): Promise<FileRow[]> {
+    if (mediaIds.length === 0) return [];
+    return this.db
+      .selectFrom('files')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('media_id', 'in', mediaIds)
+      .orderBy('created', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+  }
+
+  async updateFile(projectId: string, id: string, patch: Partial<FileRow>, db: Db = this.db): Promise<void> {
+    await db
+      .updateTable('files')
+      .set(patch)
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async deleteFile(projectId: string, id: string, db: Db = this.db): Promise<void> {
+    await db.deleteFrom('files').where('project_id', '=', projectId).where('id', '=', id).execute();
+  }
+
+  /** The newest ready file at a delivery path: a newer upload to the same path replaces what it serves. */
+  async fileAtPath(projectId: string, path: string): Promise<FileRow | undefined> {
+    return this.db
+      .selectFrom('files')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('path', '=', path)
+      .where('status', '=', 'ready')
+      .orderBy('created', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+  }
+}
