@@ -11,9 +11,11 @@ import { IngestService } from './services/ingest.service.js';
 import { MediaService } from './services/media.service.js';
 import { ProjectsService } from './services/projects.service.js';
 import { Serializer } from './services/serializers.js';
+import { WebhooksService } from './services/webhooks.service.js';
 import { migrate, openStore, type Store } from './store/db.js';
 import { MediaRepository } from './store/media.repository.js';
 import { ProjectsRepository } from './store/projects.repository.js';
+import { WebhooksRepository } from './store/webhooks.repository.js';
 
 export interface AppContext {
   config: Config;
@@ -26,6 +28,8 @@ export interface AppContext {
   media: MediaService;
   files: FilesService;
   ingest: IngestService;
+  /** task webhook outbox; the dispatcher (worker/webhook-dispatcher.ts) sends from it */
+  webhooks: WebhooksService;
   /** closers run in reverse order by close() */
   onClose(fn: () => Promise<void> | void): void;
   close(): Promise<void>;
@@ -52,6 +56,7 @@ export async function createContext(config: Config): Promise<AppContext> {
     media: new MediaService(repos.media, blobs),
     files: new FilesService(repos.media, blobs, ingest),
     ingest,
+    webhooks: new WebhooksService(store, new WebhooksRepository(store.db, store.dialect), projects, config),
     onClose: (fn) => closers.push(fn),
     close: async () => {
       for (const fn of closers.reverse()) await fn();

@@ -33,10 +33,28 @@ export interface Limits {
   maxRedirects: number;
   /** bytes accepted by one upload (simple or resumable) */
   uploadBytes: number;
+  /** an unfinished resumable upload (chunked PUT or tus) idle this long is deleted, seconds */
+  uploadTtlSeconds: number;
   /** largest image (width × height) decoded */
   maxPixels: number;
   /** longest media duration accepted for processing, seconds */
   maxDurationSeconds: number;
+  /** ffmpeg watchdog: no progress for this long → killed, attempt failed (MEDIARY_FFMPEG_STALL_MS) */
+  ffmpegStallMs: number;
+}
+
+/** The task engine (src/worker/). */
+export interface TaskSettings {
+  /** runs per task before it fails for good (MEDIARY_TASK_MAX_ATTEMPTS) */
+  maxAttempts: number;
+  /** a claim lasts this long unless the worker's heartbeat renews it (MEDIARY_TASK_LEASE_MS) */
+  leaseMs: number;
+  /** fallback poll for due retries and expired leases, when no wake-up arrives (MEDIARY_TASK_POLL_MS) */
+  pollMs: number;
+  /** first retry delay; doubles per attempt, capped at 10 minutes (MEDIARY_TASK_RETRY_DELAY_MS) */
+  retryDelayMs: number;
+  /** tasks of one project running at once across all workers; 0 = no limit (MEDIARY_PROJECT_CONCURRENCY) */
+  projectConcurrency: number;
 }
 
 export interface Config {
@@ -63,6 +81,15 @@ export interface Config {
   limits: Limits;
   /** secret used to encrypt API keys at rest; from MEDIARY_SECRET or generated into the data dir */
   secret?: string;
+  webhooks: WebhookSettings;
+  tasks: TaskSettings;
+}
+
+export interface WebhookSettings {
+  /** a failing delivery is retried until this long after it was created (MEDIARY_WEBHOOK_RETRY_HOURS) */
+  retryHours: number;
+  /** a receiver must answer within this long (MEDIARY_WEBHOOK_TIMEOUT_MS) */
+  timeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -83,6 +110,16 @@ function int(env: Env, name: string, dflt: number, min = 0, max = Number.MAX_SAF
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${v}"`);
+  }
+  return n;
+}
+
+function num(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be a number between ${min} and ${max}, got "${v}"`);
   }
   return n;
 }
@@ -183,10 +220,24 @@ export function loadConfig(env: Env = process.env, flags: Record<string, string 
       ingestIdleMs: int(merged, 'MEDIARY_INGEST_IDLE_MS', 30_000, 50),
       maxRedirects: int(merged, 'MEDIARY_MAX_REDIRECTS', 5, 0, 20),
       uploadBytes: int(merged, 'MEDIARY_MAX_UPLOAD_BYTES', 8192 * mb, 1),
+      uploadTtlSeconds: int(merged, 'MEDIARY_UPLOAD_TTL_SECONDS', 24 * 3600, 1),
       maxPixels: int(merged, 'MEDIARY_MAX_PIXELS', 8192 * 8192, 1),
       maxDurationSeconds: int(merged, 'MEDIARY_MAX_DURATION_SECONDS', 4 * 3600, 1),
+      ffmpegStallMs: int(merged, 'MEDIARY_FFMPEG_STALL_MS', 60_000, 1000),
     },
     secret: merged.MEDIARY_SECRET || undefined,
+    webhooks: {
+      // fractional hours are allowed so a short horizon can be tried out without waiting a day
+      retryHours: num(merged, 'MEDIARY_WEBHOOK_RETRY_HOURS', 24, 0, 24 * 30),
+      timeoutMs: int(merged, 'MEDIARY_WEBHOOK_TIMEOUT_MS', 5000, 100, 120_000),
+    },
+    tasks: {
+      maxAttempts: int(merged, 'MEDIARY_TASK_MAX_ATTEMPTS', 3, 1, 100),
+      leaseMs: int(merged, 'MEDIARY_TASK_LEASE_MS', 30_000, 500),
+      pollMs: int(merged, 'MEDIARY_TASK_POLL_MS', 2000, 10),
+      retryDelayMs: int(merged, 'MEDIARY_TASK_RETRY_DELAY_MS', 5000, 0),
+      projectConcurrency: int(merged, 'MEDIARY_PROJECT_CONCURRENCY', 8, 0, 10_000),
+    },
   };
   return Object.freeze(config);
 }

@@ -3,6 +3,7 @@ import { type AppContext, createContext } from '../app-context.js';
 import type { Config } from '../config.js';
 import { buildApp } from '../http/app.js';
 import { loadTls } from '../http/tls.js';
+import { WebhookDispatcher } from '../worker/webhook-dispatcher.js';
 
 export interface Running {
   ctx: AppContext;
@@ -24,6 +25,12 @@ export async function startServer(config: Config): Promise<Running> {
     apiUrl = `${config.trustProxy ? 'http' : 'https'}://${config.host}:${port}`;
     app.log.info(`API listening on ${apiUrl} (links use ${config.publicUrl})`);
     stops.push(() => app.close());
+  }
+  if (config.role !== 'api') {
+    // task webhooks: sends from the outbox; a stop lets attempts in flight finish (bounded by the timeout)
+    const webhookDispatcher = new WebhookDispatcher(ctx);
+    webhookDispatcher.start();
+    stops.push(() => webhookDispatcher.stop());
   }
   if (createdKey) {
     process.stdout.write(

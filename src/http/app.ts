@@ -11,6 +11,7 @@ import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { filesRoutes } from './routes/files.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
+import { webhooksRoutes } from './routes/webhooks.routes.js';
 import { createHttpsServer } from './tls.js';
 import { registerValidation } from './validation.js';
 import { resolveVersion } from './versioning.js';
@@ -57,6 +58,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     bodyLimit: config.limits.bodyBytes,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
+    forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     serverFactory: opts.tls ? httpsFactory(opts.tls) : undefined,
   });
@@ -107,6 +109,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     registerAuth(api, ctx.projects);
     filesRoutes(api, ctx);
     mediaRoutes(api, ctx);
+    webhooksRoutes(api, ctx);
   });
 
   // Known paths with an unsupported method answer 405 with Allow, not 404.

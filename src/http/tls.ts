@@ -89,6 +89,10 @@ export function createHttpsServer(
       if (first[0] === 0x16) {
         for (const l of tlsListeners) l.call(server, socket);
       } else {
+        // drain what the client sent (closing with unread input would reset the connection and lose the
+        // answer), reply, and don't wait long for the client to hang up
+        socket.on('data', () => {});
+        socket.setTimeout(2000, () => socket.destroy());
         socket.end(
           `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(REFUSAL)}\r\n\r\n${REFUSAL}`,
         );

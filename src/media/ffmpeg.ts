@@ -330,31 +330,28 @@ export async function runFfmpeg(args: string[], opts: RunFfmpegOptions = {}): Pr
   }
 }
 
-let encodersCache: Promise<Set<string>> | null = null;
+const encodersCache = new Map<string, Promise<Set<string>>>();
 
-/** Names of the encoders this ffmpeg build has (e.g. 'libsvtav1'), read once. */
-export function ffmpegEncoders(tools?: MediaTools): Promise<Set<string>> {
-  if (!encodersCache || tools) {
-    const pending = (async () => {
-      const t = tools ?? (await getMediaTools());
-      const res = await spawnCollect(t.ffmpegPath, ['-hide_banner', '-encoders'], {
-        keepStdout: true,
-        timeoutMs: 15_000,
-      });
+/** Names of the encoders this ffmpeg build has (e.g. 'libsvtav1'), read once per binary. */
+export async function ffmpegEncoders(tools?: MediaTools): Promise<Set<string>> {
+  const t = tools ?? (await getMediaTools());
+  let pending = encodersCache.get(t.ffmpegPath);
+  if (!pending) {
+    pending = spawnCollect(t.ffmpegPath, ['-hide_banner', '-encoders'], {
+      keepStdout: true,
+      timeoutMs: 15_000,
+    }).then((res) => {
       const names = new Set<string>();
       for (const line of res.stdout.split('\n')) {
         const m = /^\s*[VAS][F.][S.][X.][B.][D.]\s+(\S+)/.exec(line);
         if (m) names.add(m[1]);
       }
       return names;
-    })();
-    if (tools) return pending;
-    encodersCache = pending;
-    pending.catch(() => {
-      encodersCache = null;
     });
+    pending.catch(() => encodersCache.delete(t.ffmpegPath));
+    encodersCache.set(t.ffmpegPath, pending);
   }
-  return encodersCache;
+  return pending;
 }
 
 /**

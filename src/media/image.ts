@@ -1,6 +1,17 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import { MediaError } from './errors.js';
+import { MediaError, OptionError } from './errors.js';
+import { extractFrame, type RunFfmpegOptions } from './ffmpeg.js';
+import {
+  parseColor,
+  parseFit,
+  parsePosition,
+  parseQuality,
+  parseSize,
+  type QualityLevel,
+  type SizeValue,
+} from './options.js';
 
 /** sharp's own default ceiling (16383²); a configured limit usually lowers it. */
 export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
@@ -147,5 +158,211 @@ export async function verifyImage(path: string, meta: ImageMeta): Promise<void> 
   } catch (err) {
     if (err instanceof MediaError) throw err;
     throw new MediaError('corrupt_media', 'The image data is damaged or incomplete.', { cause: err });
+  }
+}
+
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
+export const IMAGE_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp', 'avif', 'gif'];
+const ALPHA_FORMATS = new Set<ImageFormat>(['png', 'webp', 'avif', 'gif']);
+const ANIMATED_FORMATS = new Set<ImageFormat>(['webp', 'gif']);
+
+export const IMAGE_MIME: Record<ImageFormat, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  gif: 'image/gif',
+};
+export const IMAGE_EXT: Record<ImageFormat, string> = {
+  jpeg: 'jpg',
+  png: 'png',
+  webp: 'webp',
+  avif: 'avif',
+  gif: 'gif',
+};
+
+export interface ImageOptions {
+  width?: SizeValue;
+  height?: SizeValue;
+  fit?: string;
+  position?: string;
+  background?: string;
+  format?: string;
+  quality?: number | string;
+}
+
+export interface ImageOutput {
+  width: number;
+  height: number;
+  format: ImageFormat;
+  mime: string;
+  ext: string;
+  size: number;
+  transparency: boolean;
+  animated: boolean;
+  frames: number;
+}
+
+const IMAGE_QUALITY: Record<QualityLevel, number> = {
+  very_low: 30,
+  low: 50,
+  medium: 70,
+  high: 85,
+  very_high: 95,
+};
+
+export function imageQuality(value: number | string | undefined): number {
+  const q = parseQuality(value);
+  if (q === undefined) return 80;
+  return typeof q === 'string' ? IMAGE_QUALITY[q] : q;
+}
+
+/**
+ * The output format: the option (jpg accepted), else the input's own when it can be written, else
+ * JPEG for HEIC (not writable here) and PNG for the rest (TIFF…).
+ */
+export function outputImageFormat(
+  option: string | undefined,
+  meta: Pick<ImageMeta, 'format' | 'heic'>,
+): ImageFormat {
+  if (option !== undefined && option !== null && option !== '') {
+    const f = String(option).toLowerCase();
+    const named = (f === 'jpg' ? 'jpeg' : f) as ImageFormat;
+    if (!IMAGE_FORMATS.includes(named)) {
+      throw new OptionError(
+        'format',
+        `format must be one of jpeg, png, webp, avif, gif; got "${option}".`,
+        IMAGE_FORMATS,
+      );
+    }
+    return named;
+  }
+  if (meta.heic) return 'jpeg';
+  if (meta.format === 'heif') return 'avif';
+  return IMAGE_FORMATS.includes(meta.format as ImageFormat) ? (meta.format as ImageFormat) : 'png';
+}
+
+const GRAVITY: Record<string, string> = {
+  center: 'centre',
+  top: 'north',
+  bottom: 'south',
+  left: 'west',
+  right: 'east',
+  'top-left': 'northwest',
+  'top-right': 'northeast',
+  'bottom-left': 'southwest',
+  'bottom-right': 'southeast',
+};
+
+/**
+ * Resizes/converts one image (spec §6.4 image). EXIF orientation is applied and metadata dropped;
+ * animated GIF/WebP stay animated when the output format can animate. Limits are checked on the
+ * header before any decoding.
+ */
+export async function transformImage(
+  inPath: string,
+  outPath: string,
+  opts: ImageOptions = {},
+  limits: ImageLimits = {},
+): Promise<ImageOutput> {
+  const meta = await imageMetadata(inPath);
+  checkPixels(meta.storedWidth, meta.storedHeight * meta.pages, limits);
+
+  const format = outputImageFormat(opts.format, meta);
+  const quality = imageQuality(opts.quality);
+  let width = parseSize('width', opts.width, meta.width);
+  let height = parseSize('height', opts.height, meta.height);
+  // one side given: the other follows the displayed aspect ratio, whatever the fit
+  if (width !== undefined && height === undefined)
+    height = Math.max(1, Math.round((width * meta.height) / meta.width));
+  if (height !== undefined && width === undefined)
+    width = Math.max(1, Math.round((height * meta.width) / meta.height));
+  const fit = parseFit(opts.fit, 'fill');
+  const anchor = parsePosition(opts.position);
+  const alphaOut = ALPHA_FORMATS.has(format);
+  const given = opts.background ? parseColor('background', opts.background) : undefined;
+  const background = given ?? (alphaOut ? { r: 0, g: 0, b: 0, alpha: 0 } : { r: 0, g: 0, b: 0, alpha: 1 });
+  const animated = meta.pages > 1 && ANIMATED_FORMATS.has(format) && !meta.heic;
+
+  let img: Sharp;
+  try {
+    img = await openImage(inPath, meta, { animated });
+  } catch (err) {
+    if (err instanceof MediaError) throw err;
+    throw new MediaError('corrupt_media', 'The image could not be decoded.', { cause: err });
+  }
+
+  if (width !== undefined || height !== undefined) {
+    img = img.resize({
+      width,
+      height,
+      fit,
+      position: GRAVITY[anchor.name],
+      background,
+    });
+  }
+  if (!alphaOut) {
+    // JPEG has no alpha: transparent parts take the background colour (white unless one was given)
+    img = img.flatten({ background: given ?? { r: 255, g: 255, b: 255 } });
+  }
+
+  switch (format) {
+    case 'jpeg':
+      img = img.jpeg({ quality, mozjpeg: true });
+      break;
+    case 'png':
+      img = img.png({ compressionLevel: 9, effort: 4 });
+      break;
+    case 'webp':
+      img = img.webp({ quality, effort: 4 });
+      break;
+    case 'avif':
+      img = img.avif({ quality, effort: 2 });
+      break;
+    case 'gif':
+      img = img.gif();
+      break;
+  }
+
+  try {
+    const info = await img.toFile(outPath);
+    const frames = animated ? meta.pages : 1;
+    return {
+      width: info.width,
+      height: animated ? Math.round(info.height / frames) : info.height,
+      format,
+      mime: IMAGE_MIME[format],
+      ext: IMAGE_EXT[format],
+      size: info.size,
+      transparency: alphaOut && info.channels === 4,
+      animated,
+      frames,
+    };
+  } catch (err) {
+    throw new MediaError('corrupt_media', 'The image could not be processed: it may be damaged.', {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * An image from a video frame (spec §6.4 image `start`): grabs the frame losslessly, then runs the
+ * usual image transform on it. The default output format is JPEG.
+ */
+export async function imageFromVideo(
+  inPath: string,
+  outPath: string,
+  atSeconds: number,
+  opts: ImageOptions = {},
+  limits: ImageLimits = {},
+  run: Omit<RunFfmpegOptions, 'durationSeconds' | 'onProgress'> = {},
+): Promise<ImageOutput> {
+  const dir = await mkdtemp(join(dirname(outPath), '.frame-'));
+  try {
+    const frame = join(dir, 'frame.png');
+    await extractFrame(inPath, frame, atSeconds, run);
+    return await transformImage(frame, outPath, { ...opts, format: opts.format || 'jpeg' }, limits);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }

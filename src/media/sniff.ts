@@ -46,7 +46,9 @@ export async function sniffFile(path: string): Promise<Sniffed | null> {
   let detected: { ext: string; mime: string } | undefined;
   try {
     detected = await fileTypeFromFile(path);
-  } catch {
+  } catch (err) {
+    // an unreadable path is the caller's problem, not a verdict on the bytes
+    if ((err as NodeJS.ErrnoException).code) throw err;
     return null;
   }
   if (!detected) return null;

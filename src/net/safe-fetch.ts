@@ -195,6 +195,19 @@ export async function checkUrl(url: string, opts: CheckOptions): Promise<void> {
   await vetUrl(url, opts, 'The URL');
 }
 
+/**
+ * checkUrl for callers that make their own request (webhook delivery): returns the parsed URL, the bare host
+ * and a `lookup` pinned to the vetted addresses, so the connection cannot be rebound to another address.
+ */
+export async function vetForRequest(
+  raw: string,
+  opts: CheckOptions,
+  what = 'The URL',
+): Promise<{ url: URL; host: string; lookup: LookupFunction }> {
+  const v = await vetUrl(raw, opts, what);
+  return { url: v.url, host: v.host, lookup: pinnedLookup(v.addresses) };
+}
+
 /** A `lookup` for http.request that only ever returns the vetted addresses. */
 function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
   return (_hostname, options, callback) => {

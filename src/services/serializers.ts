@@ -1,5 +1,6 @@
 // The only place where stored rows become wire objects (snake_case, ISO timestamps, no internal columns).
 import type { FileRow, MediaRow } from '../store/media.repository.js';
+import type { TaskRow } from '../store/tasks.repository.js';
 import { deliveryUrlFor } from './delivery-url.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -21,6 +22,26 @@ function bool(v: number | null): boolean | undefined {
 function opt<T>(v: T | null): T | undefined {
   return v === null ? undefined : v;
 }
+
+/** The File subset a task shows as its `input` (spec §4.4), plus media_id. */
+const TASK_INPUT_FIELDS = [
+  'id',
+  'object',
+  'kind',
+  'type',
+  'width',
+  'height',
+  'duration',
+  'fps',
+  'filesize',
+  'bitrate',
+  'url',
+  'ref',
+  'metadata',
+  'media_id',
+  'created',
+  'updated',
+];
 
 export class Serializer {
   constructor(private readonly deliveryOrigin: string) {}
@@ -107,5 +128,43 @@ export class Serializer {
       created: row.created,
       updated,
     };
+  }
+
+  /**
+   * Task (spec §4.4). `input` is the input file as it was when the task got it (or `{url}` until a URL
+   * input is ingested); `output` is the primary output file as it is now; `eta` only while processing.
+   */
+  task(row: TaskRow, output: FileRow | null): WireObject {
+    const input = parseJson<FileRow>(row.input_snapshot);
+    return {
+      id: row.id,
+      object: 'task',
+      kind: row.kind,
+      input: input ? this.taskInput(input) : row.input_url ? { url: row.input_url } : null,
+      options: parseJson(row.options) ?? {},
+      output: output ? this.file(output) : null,
+      status: row.status,
+      progress: Math.round(row.progress),
+      eta: row.status === 'processing' ? row.eta : undefined,
+      error: row.error,
+      media_id: opt(row.media_id),
+      webhook_url: opt(row.webhook_url),
+      parent_id: opt(row.parent_id),
+      results: parseJson(row.results) ?? undefined,
+      created_by: opt(row.created_by),
+      started: opt(row.started),
+      completed: opt(row.completed),
+      created: row.created,
+      updated: row.updated,
+    };
+  }
+
+  private taskInput(row: FileRow): WireObject {
+    const f = this.file(row);
+    const out: WireObject = {};
+    for (const k of TASK_INPUT_FIELDS) {
+      if (f[k] !== undefined) out[k] = f[k];
+    }
+    return out;
   }
 }

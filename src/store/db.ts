@@ -1,8 +1,9 @@
 // Opens the store: SQLite (better-sqlite3, WAL) for the embedded default, PostgreSQL for scale-out.
 import { mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -46,6 +47,8 @@ export function openStore(databaseUrl: string): Store {
   const url = new URL(databaseUrl);
   const schema = url.searchParams.get('schema') ?? undefined;
   url.searchParams.delete('schema');
+  // libpq falls back to the OS user; pg only looks at $USER, which services and CI often lack
+  if (!url.username && !process.env.PGUSER) url.username = userInfo().username;
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error('schema must be a lowercase identifier');
   const pool = new pg.Pool({
     connectionString: url.toString(),
@@ -58,12 +61,25 @@ export function openStore(databaseUrl: string): Store {
 }
 
 export async function migrate(store: Store): Promise<void> {
-  if (store.dialect === 'postgres' && store.pgSchema) {
-    await sql`create schema if not exists ${sql.id(store.pgSchema)}`.execute(store.db);
+  if (store.dialect === 'postgres' && store.pgSchema && store.pgPool) {
+    // on a connection of its own, before the pool opens any: a backend that started while the schema
+    // was missing can keep resolving its search_path without it
+    const client = new pg.Client(store.pgPool.options);
+    await client.connect();
+    try {
+      await client.query(`create schema if not exists "${store.pgSchema}"`);
+    } catch (err) {
+      // two processes creating the same schema at once: the loser sees a unique violation
+      if ((err as { code?: string }).code !== '23505') throw err;
+    } finally {
+      await client.end();
+    }
   }
   const migrator = new Migrator({
     db: store.db,
     provider: { getMigrations: async () => migrations },
+    // Kysely looks for its bookkeeping tables across all schemas unless told which one is ours
+    migrationTableSchema: store.dialect === 'postgres' ? (store.pgSchema ?? 'public') : undefined,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -82,10 +82,121 @@ export interface FilesTable {
   updated: string;
 }
 
+// --- webhook delivery outbox (migration 004) ---
+export interface WebhookDeliveriesTable {
+  id: string;
+  project_id: string;
+  task_id: string | null;
+  /** the receiver's URL exactly as given, query string included */
+  url: string;
+  /** e.g. task.completed, task.failed */
+  type: string;
+  /** the exact JSON text that is sent and signed */
+  payload: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  /** when the next attempt is due; null once the delivery succeeded or failed */
+  next_attempt_at: string | null;
+  lease_until: string | null;
+  /** random token of the claim holding the lease, so a late finisher cannot overwrite a newer claim */
+  lease_owner: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  created: string;
+  updated: string;
+}
+
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  started: string;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+}
+// --- end webhook delivery outbox ---
+
+// --- tasks: each row is its own queue entry (migration 003) ---
+export interface TasksTable {
+  id: string;
+  project_id: string;
+  kind: string;
+  /** pending | processing | completed | failed | cancelled */
+  status: string;
+  /** JSON: the merged options as submitted */
+  options: string;
+  input_file_id: string | null;
+  /** the URL input before (and after) it is ingested */
+  input_url: string | null;
+  /** JSON: the input FileRow when the task was created (or when its URL was ingested) */
+  input_snapshot: string | null;
+  /** where outputs go: the input's media */
+  media_id: string | null;
+  output_file_id: string | null;
+  /** JSON: kind-specific results (control kinds) */
+  results: string | null;
+  webhook_url: string | null;
+  error: string | null;
+  /** 0-100 */
+  progress: number;
+  /** seconds left, while processing */
+  eta: number | null;
+  /** lower runs first: 0 interactive (API), 10 automation, 20 backfill */
+  priority: number;
+  /** claims so far, including the current one */
+  attempts: number;
+  max_attempts: number;
+  /** not claimable before this (retry backoff) */
+  run_after: string;
+  /** a processing task whose lease passed is claimable again */
+  lease_until: string | null;
+  worker_id: string | null;
+  created_by: string | null;
+  automation_id: string | null;
+  parent_id: string | null;
+  started: string | null;
+  completed: string | null;
+  created: string;
+  updated: string;
+}
+// --- end tasks ---
+
+// --- resumable uploads (migration 002) ---
+export interface UploadsTable {
+  id: string;
+  project_id: string;
+  /** put: chunked PUT with Content-Range; tus: the tus protocol */
+  protocol: 'put' | 'tus';
+  /** sanitised delivery path the finished file gets */
+  path: string;
+  folder: string | null;
+  filename: string;
+  /** declared size in bytes; null while a tus upload defers its length */
+  total: number | null;
+  /** JSON [start, end, part][] of the chunks received (inclusive ends), put only */
+  chunks: string;
+  received_bytes: number;
+  status: 'receiving' | 'finishing' | 'complete' | 'failed';
+  file_id: string | null;
+  created_by: string | null;
+  /** JSON: protocol details (tus metadata and creation date) */
+  meta: string | null;
+  /** bumped by every update: writers compare-and-set on it */
+  version: number;
+  expires: string;
+  created: string;
+  updated: string;
+}
+// --- end resumable uploads ---
+
 export interface Database {
   orgs: OrgsTable;
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
   media: MediaTable;
   files: FilesTable;
+  uploads: UploadsTable;
+  tasks: TasksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -65,6 +65,7 @@ beforeAll(async () => {
   makeClip(f('audio-only.mp4'), { audio: true, video: ['-vn', '-c:a', 'aac'] });
   makeClip(f('clip.mkv'), { extra: ['-c:a', 'flac', '-shortest'] });
   makeClip(f('clip.avi'), { audio: false, video: ['-c:v', 'mjpeg'] });
+  makeTone(f('tone.webm'), ['-c:a', 'libopus']);
   makeTone(f('tone.mp3'), ['-c:a', 'libmp3lame', '-b:a', '64k']);
   makeTone(f('tone.wav'), ['-c:a', 'pcm_s16le']);
   makeTone(f('tone.ogg'), ['-c:a', 'libopus']);
@@ -155,6 +156,10 @@ describe('sniffFile', () => {
   );
 });
 
+it('sniffing a missing path throws instead of calling it non-media', async () => {
+  await expect(sniffFile(f('does-not-exist.mp4'))).rejects.toThrow(/ENOENT/);
+});
+
 describe('probeFile: audio and video', () => {
   it('mp4 with h264 + aac', async () => {
     const { probe } = await sniffAndProbe(f('clip.mp4'));
@@ -229,6 +234,17 @@ describe('probeFile: audio and video', () => {
       sampleRate: 48000,
     });
     expect(probe.duration).toBeCloseTo(1, 0);
+  });
+
+  it('audio-only webm is audio/webm', async () => {
+    const { sniffed, probe } = await sniffAndProbe(f('tone.webm'));
+    expect(sniffed.kind).toBe('video');
+    expect(probe).toMatchObject({
+      kind: 'audio',
+      mime: 'audio/webm',
+      type: 'audio/webm; codecs="opus"',
+      codec: 'opus',
+    });
   });
 
   it('truncated mp4 (no moov) is corrupt', async () => {

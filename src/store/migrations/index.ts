@@ -1,7 +1,13 @@
 import type { Migration } from 'kysely';
 import * as core from './001-core.js';
+import * as uploads from './002-uploads.js';
+import * as tasks from './003-tasks.js';
+import * as webhooks from './004-webhooks.js';
 
 // Add new migrations here, in order. Names sort lexically; never rename or edit a landed migration.
 export const migrations: Record<string, Migration> = {
   '001-core': core,
+  '002-uploads': uploads,
+  '003-tasks': tasks,
+  '004-webhooks': webhooks,
 };

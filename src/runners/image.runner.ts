@@ -1,0 +1,142 @@
+// image: resize/convert an image, or grab a frame of a video as one (spec §6.4 image). EXIF orientation
+// is applied and metadata stripped; HEIC inputs are decoded; the default format is the input's own
+// (JPEG for HEIC and for video frames).
+import { join } from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import {
+  IMAGE_EXT,
+  IMAGE_FORMATS,
+  type ImageFormat,
+  imageFromVideo,
+  imageMetadata,
+  outputImageFormat,
+  transformImage,
+} from '../media/image.js';
+import { FITS, parseSize } from '../media/options.js';
+import {
+  checkOptions,
+  checkOutputPixels,
+  HEX_COLOR_PATTERN,
+  outputNaming,
+  outputProps,
+  positionOption,
+  probeInput,
+  probeOutput,
+  qualityOption,
+  runMediaTask,
+  StringEnum,
+  sizeOption,
+} from './media-task.js';
+import type { RunnerContext, RunResult, TaskKindDefinition } from './runner.js';
+
+export const IMAGE_FORMAT_VALUES = [...IMAGE_FORMATS, 'jpg'] as const;
+
+export const ImageTaskOptions = Type.Object(
+  {
+    width: sizeOption('width', 8192, 999),
+    height: sizeOption('height', 8192, 999),
+    fit: Type.Optional(
+      StringEnum(FITS, {
+        default: 'fill',
+        description:
+          'with both width and height: fill stretches, cover crops the overflow, contain pads with background',
+      }),
+    ),
+    position: positionOption,
+    background: Type.Optional(
+      Type.String({
+        pattern: HEX_COLOR_PATTERN,
+        description:
+          'hex colour of the padding with fit contain, e.g. #20B075; default transparent when the format has alpha, else black',
+      }),
+    ),
+    format: Type.Optional(
+      StringEnum(IMAGE_FORMAT_VALUES, {
+        description: 'output format (jpg = jpeg); default: the input’s (jpeg for HEIC and video frames)',
+      }),
+    ),
+    quality: qualityOption('compression quality: 1–100 or very_low … very_high', 80),
+    start: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description:
+          'for a video input: the time of the frame, seconds; default 10% into the video (0 for videos under a second)',
+      }),
+    ),
+    ...outputProps,
+  },
+  { additionalProperties: false },
+);
+
+export type ImageTaskOptions = Static<typeof ImageTaskOptions>;
+
+/** A frame ~10% in avoids the black or title frame most videos open with. */
+export function defaultFrameTime(duration: number | undefined): number {
+  if (!duration || duration < 1) return 0;
+  return Math.round(duration * 100) / 1000;
+}
+
+/** The output size the options ask for, to check the pixel limit before anything is decoded. */
+function plannedSize(
+  options: ImageTaskOptions,
+  width: number | undefined,
+  height: number | undefined,
+): { width?: number; height?: number } {
+  const w = parseSize('width', options.width, width);
+  const h = parseSize('height', options.height, height);
+  if (w !== undefined && h !== undefined) return { width: w, height: h };
+  if (!width || !height) return { width: w, height: h };
+  if (w !== undefined) return { width: w, height: Math.round((w * height) / width) };
+  if (h !== undefined) return { width: Math.round((h * width) / height), height: h };
+  return { width, height };
+}
+
+async function run(ctx: RunnerContext): Promise<RunResult> {
+  return runMediaTask(async () => {
+    const options = checkOptions<ImageTaskOptions>(ImageTaskOptions, ctx.task.options);
+    const { path, probe } = await probeInput(ctx, 'image', ['image', 'video']);
+    const planned = plannedSize(options, probe.width, probe.height);
+    checkOutputPixels(planned.width, planned.height, ctx);
+    const limits = { maxPixels: ctx.limits.maxPixels };
+
+    let format: ImageFormat;
+    let outPath: string;
+    if (probe.kind === 'video') {
+      format = outputImageFormat(options.format ?? 'jpeg', { format: 'png', heic: false });
+      outPath = join(ctx.workDir, `output.${IMAGE_EXT[format]}`);
+      const at = options.start ?? defaultFrameTime(probe.duration);
+      ctx.progress(10);
+      await imageFromVideo(path, outPath, at, options, limits, { signal: ctx.signal });
+    } else {
+      format = outputImageFormat(options.format, await imageMetadata(path));
+      outPath = join(ctx.workDir, `output.${IMAGE_EXT[format]}`);
+      await transformImage(path, outPath, options, limits);
+    }
+
+    const facts = await probeOutput(outPath, ctx.signal);
+    return {
+      outputs: [
+        {
+          localPath: outPath,
+          object: 'source',
+          kind: 'image',
+          type: facts.type,
+          facts,
+          ext: IMAGE_EXT[format],
+          ...outputNaming(options),
+          primary: true,
+        },
+      ],
+    };
+  });
+}
+
+export const imageKind: TaskKindDefinition = {
+  kind: 'image',
+  accepts: ['image', 'video'],
+  options: ImageTaskOptions,
+  formats: [...IMAGE_FORMATS],
+  description:
+    'Resizes or converts an image, or takes a still from a video at `start`: size (px or %, fill/cover/contain), format (jpeg, png, webp, avif, gif), quality. EXIF orientation is applied and metadata removed.',
+  run,
+};

@@ -1,0 +1,225 @@
+// Pieces shared by the media task kinds (video, image, audio, thumbnails): option schema fragments,
+// input probing with limits, and the rule that decides whether a failure is worth retrying.
+import { type TLiteral, type TObject, type TUnion, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { MediaError, OptionError } from '../media/errors.js';
+import { QUALITY_LEVELS } from '../media/options.js';
+import { type ProbeResult, probeFile } from '../media/probe.js';
+import { sniffFile } from '../media/sniff.js';
+import { type InputKind, PermanentTaskError, type RunnerContext } from './runner.js';
+
+/** A string enum as a union of literals: Value.Check and Ajv both understand it. */
+export function StringEnum<const T extends readonly string[]>(
+  values: T,
+  opts: { description: string; default?: T[number] },
+): TUnion<TLiteral<T[number]>[]> {
+  return Type.Union(
+    values.map((v) => Type.Literal(v)),
+    opts,
+  );
+}
+
+/** Output props every kind accepts (spec §6.3). webhook_url and the input ids belong to the task itself. */
+export const outputProps = {
+  ref: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description: 'reference name of the output file; it becomes a key in media.urls',
+    }),
+  ),
+  folder: Type.Optional(
+    Type.String({ maxLength: 1000, description: 'folder of the output in its delivery URL (sanitised)' }),
+  ),
+  filename: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'file name of the output in its delivery URL; default {file_id}.{ext}',
+    }),
+  ),
+};
+
+/** width/height: pixels or a percentage of the input ("50%"). */
+export function sizeOption(side: 'width' | 'height', maxPx: number, maxPercent: number) {
+  // the pattern spells out 1…maxPercent so the schema alone rejects "0%" and out-of-range values
+  const pattern = maxPercent === 100 ? '^(100|[1-9][0-9]?)%$' : '^[1-9][0-9]{0,2}%$';
+  return Type.Optional(
+    Type.Union(
+      [
+        Type.Integer({ minimum: 1, maximum: maxPx }),
+        Type.String({ pattern, description: `percentage of the input ${side}, 1–${maxPercent}%` }),
+      ],
+      {
+        description: `output ${side} in pixels (1–${maxPx}) or "NN%" of the input; default: the input's, or kept in proportion when only the other side is given`,
+      },
+    ),
+  );
+}
+
+export const POSITION_VALUES = [
+  'center',
+  'top',
+  'bottom',
+  'left',
+  'right',
+  'top-left',
+  'top-right',
+  'bottom-left',
+  'bottom-right',
+] as const;
+
+export const positionOption = Type.Optional(
+  StringEnum(POSITION_VALUES, {
+    default: 'center',
+    description: 'anchor of the crop (fit cover) or of the picture inside the padding (fit contain)',
+  }),
+);
+
+/** "#20B075", "#fff", "#20B07580" (alpha); the leading # is optional, as the parser allows. */
+export const HEX_COLOR_PATTERN = '^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$';
+
+export function qualityOption(description: string, dflt: number | 'medium') {
+  return Type.Optional(
+    Type.Union(
+      [
+        Type.Integer({ minimum: 1, maximum: 100 }),
+        StringEnum(QUALITY_LEVELS, { description: 'named quality level' }),
+      ],
+      { default: dflt, description },
+    ),
+  );
+}
+
+export const trimOptions = {
+  start: Type.Optional(
+    Type.Number({ minimum: 0, default: 0, description: 'start of the output in the input, seconds' }),
+  ),
+  end: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      description: 'end of the output in the input, seconds (after start); default: the end of the input',
+    }),
+  ),
+};
+
+const INPUT_FAULTS = new Set<MediaError['code']>(['corrupt_media', 'unsupported_media', 'too_large']);
+
+/**
+ * What the engine should see for a failure: options that cannot be honoured and inputs that are
+ * broken, unsupported or over the limits fail the task at once; anything else (a tool crash, a stall,
+ * a cancel) is passed on unchanged so the engine can retry or stop.
+ */
+export function toTaskError(err: unknown): unknown {
+  if (err instanceof PermanentTaskError) return err;
+  if (err instanceof OptionError) return new PermanentTaskError(err.message, { cause: err });
+  if (err instanceof MediaError && INPUT_FAULTS.has(err.code)) {
+    return new PermanentTaskError(err.message, { cause: err });
+  }
+  return err;
+}
+
+/** Runs a kind's body with the failure rule applied. */
+export async function runMediaTask<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    throw toTaskError(err);
+  }
+}
+
+/**
+ * Re-checks the options this kind knows against its schema. POST /tasks validated them already; tasks
+ * made by workflows or stored by an older version may not have been. Keys the schema does not list
+ * (webhook_url, ids …) are the engine's and are left alone here.
+ */
+export function checkOptions<T>(schema: TObject, options: Record<string, unknown>): T {
+  const known: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    if (options[key] !== undefined && options[key] !== null) known[key] = options[key];
+  }
+  const first = Value.Errors(schema, known).First();
+  if (first) {
+    const name = first.path.replace(/^\//, '').split('/')[0] || 'options';
+    throw new PermanentTaskError(`Invalid option ${name}: ${first.message}.`);
+  }
+  return known as T;
+}
+
+const article = (k: string) => (k === 'video' ? `a ${k}` : `an ${k}`);
+
+export interface ProbedInput {
+  path: string;
+  probe: ProbeResult;
+}
+
+/**
+ * The task's input, identified from its bytes and probed with the configured limits (pixels and
+ * duration are checked on headers, before anything is decoded).
+ */
+export async function probeInput(
+  ctx: RunnerContext,
+  kind: string,
+  accepts: readonly InputKind[],
+): Promise<ProbedInput> {
+  if (!ctx.input) throw new PermanentTaskError(`A ${kind} task needs an input file.`);
+  const path = ctx.input.localPath;
+  const sniffed = await sniffFile(path);
+  if (!sniffed) throw new PermanentTaskError('The input file is not a supported video, image or audio file.');
+  const probe = await probeFile(
+    path,
+    sniffed,
+    { maxPixels: ctx.limits.maxPixels, maxDurationSeconds: ctx.limits.maxDurationSeconds },
+    { signal: ctx.signal },
+  );
+  if (!accepts.includes(probe.kind)) {
+    throw new PermanentTaskError(
+      `A ${kind} task needs ${accepts.map(article).join(' or ')} input; this file is ${article(probe.kind)}.`,
+    );
+  }
+  return { path, probe };
+}
+
+/**
+ * Facts about a finished output. The output is ours, so a probe failure here is a tool problem, not
+ * the user's: it is reported as a plain (retryable) error.
+ */
+export async function probeOutput(path: string, signal?: AbortSignal): Promise<ProbeResult> {
+  try {
+    const sniffed = await sniffFile(path);
+    if (!sniffed) throw new Error('unrecognised output');
+    return await probeFile(path, sniffed, {}, { signal });
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`The output could not be read back: ${why}`, { cause: err });
+  }
+}
+
+/** Refuses outputs over the pixel limit before the work starts. */
+export function checkOutputPixels(
+  width: number | undefined,
+  height: number | undefined,
+  ctx: RunnerContext,
+  what = 'The output',
+): void {
+  if (!width || !height) return;
+  if (width * height > ctx.limits.maxPixels) {
+    throw new PermanentTaskError(
+      `${what} would be ${width}×${height} (${Math.round((width * height) / 1e6)} megapixels); the limit is ${Math.round(ctx.limits.maxPixels / 1e6)} megapixels. Choose a smaller width or height.`,
+    );
+  }
+}
+
+/** ref/folder/filename of the task's (primary) output. */
+export function outputNaming(options: { ref?: string; folder?: string; filename?: string }): {
+  ref: string | null;
+  folder: string | null;
+  filename: string | null;
+} {
+  return { ref: options.ref ?? null, folder: options.folder ?? null, filename: options.filename ?? null };
+}
+
+/** ffmpeg progress → the engine's progress callback. */
+export function progressTo(ctx: RunnerContext): (p: { percent: number; etaSeconds: number | null }) => void {
+  return (p) => ctx.progress(p.percent, p.etaSeconds);
+}

@@ -1,0 +1,35 @@
+// Task kinds: kind → definition (option schema, accepted inputs, runner). Adding a kind is one runner file
+// plus one line in BUILT_IN_KINDS. POST /tasks validates against the kind's schema and GET /tasks-config is
+// generated from this table, so nothing else needs to change.
+import { ingestKind } from './ingest.runner.js';
+import type { TaskKindDefinition } from './runner.js';
+
+export const BUILT_IN_KINDS: readonly TaskKindDefinition[] = [
+  ingestKind,
+  // media kinds (video, image, audio, thumbnails), one line each:
+];
+
+export class TaskKindRegistry {
+  private readonly byKind = new Map<string, TaskKindDefinition>();
+
+  /**
+   * `extra` kinds are added after the built-in ones and replace a built-in of the same name. This is the
+   * test hook: tests and benchmarks register slow, failing or counting kinds through
+   * createContext(config, { kinds: [...] }).
+   */
+  constructor(extra: readonly TaskKindDefinition[] = [], builtIn: readonly TaskKindDefinition[] = BUILT_IN_KINDS) {
+    for (const def of [...builtIn, ...extra]) this.byKind.set(def.kind, def);
+  }
+
+  get(kind: string): TaskKindDefinition | undefined {
+    return this.byKind.get(kind);
+  }
+
+  names(): string[] {
+    return [...this.byKind.keys()];
+  }
+
+  list(): TaskKindDefinition[] {
+    return [...this.byKind.values()];
+  }
+}

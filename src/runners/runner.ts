@@ -1,0 +1,81 @@
+// The contract between the task engine (worker/) and one task kind (runners/*.runner.ts).
+// Adding a kind is one new runner file plus one line in runners/registry.ts (STYLE habit 8).
+import type { TObject } from '@sinclair/typebox';
+import type { Limits } from '../config.js';
+import type { ProbeResult } from '../media/probe.js';
+import type { FileRow } from '../store/media.repository.js';
+
+export type InputKind = 'video' | 'image' | 'audio';
+
+export interface RunnerTask {
+  id: string;
+  projectId: string;
+  kind: string;
+  /** merged task options as submitted (flat keys + `options` object), validated by the kind's schema */
+  options: Record<string, unknown>;
+  /** the media that outputs are attached to */
+  mediaId: string | null;
+  attempt: number;
+}
+
+export interface OutputSpec {
+  /** a finished local file; the engine stores it (blob key derived from task id + index) */
+  localPath: string;
+  object: 'source' | 'track' | 'intelligence';
+  /** video | image | audio | thumbnails | subtitles | chapters | speech | nsfw | description | ... */
+  kind: string;
+  /** MIME type, with codecs where known */
+  type: string;
+  /** facts about the output (width, height, duration, codec, ...), from the media layer's probe */
+  facts?: Partial<ProbeResult>;
+  ref?: string | null;
+  folder?: string | null;
+  /** defaults to `${fileId}.${ext}` */
+  filename?: string | null;
+  ext: string;
+  language?: string | null;
+  /** the output the task's `output` field shows; exactly one per run (the first if none is marked) */
+  primary?: boolean;
+}
+
+export interface RunnerContext {
+  task: RunnerTask;
+  /** the input file and a local copy of its bytes (absent for kinds with no file input, e.g. ingest) */
+  input?: { file: FileRow; localPath: string };
+  /** a private temp dir for this attempt; the engine removes it afterwards */
+  workDir: string;
+  /** aborted on cancel or when the lease is lost; pass it to runFfmpeg */
+  signal: AbortSignal;
+  /** 0-100 and seconds remaining; throttled and persisted by the engine */
+  progress(percent: number, etaSeconds?: number | null): void;
+  limits: Limits;
+  /** the public URL a file will have at folder/filename in this project (e.g. a VTT pointing at a sprite) */
+  urlFor(folder: string | null, filename: string): string;
+}
+
+export interface RunResult {
+  outputs: OutputSpec[];
+  /** for control kinds (conditions) */
+  results?: Record<string, unknown>;
+}
+
+export interface TaskKindDefinition {
+  kind: string;
+  /** input media kinds the task accepts; 'url' for ingest; 'none' for kinds that take no file */
+  accepts: InputKind[] | 'url' | 'none';
+  /** option schema (TypeBox) used to validate POST /tasks and to generate GET /tasks-config */
+  options: TObject;
+  /** output formats, for tasks-config */
+  formats?: string[];
+  /** a short description for tasks-config and docs */
+  description: string;
+  run(ctx: RunnerContext): Promise<RunResult>;
+}
+
+/** A failure that retrying cannot fix (bad media, impossible options): the task fails at once. */
+export class PermanentTaskError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentTaskError';
+  }
+}

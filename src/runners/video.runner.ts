@@ -1,0 +1,121 @@
+// video: transcode/resize/trim a video (spec §6.4 video). Defaults: same size and frame rate, H.264 +
+// AAC in MP4 with the moov atom in front (fast start).
+import { join } from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { ffmpegEncoders, runFfmpeg } from '../media/ffmpeg.js';
+import { FITS } from '../media/options.js';
+import { planVideo, VIDEO_CODECS, VIDEO_FORMATS } from '../media/video-args.js';
+import {
+  checkOptions,
+  checkOutputPixels,
+  HEX_COLOR_PATTERN,
+  outputNaming,
+  outputProps,
+  positionOption,
+  probeInput,
+  probeOutput,
+  progressTo,
+  qualityOption,
+  runMediaTask,
+  StringEnum,
+  sizeOption,
+  trimOptions,
+} from './media-task.js';
+import type { RunnerContext, RunResult, TaskKindDefinition } from './runner.js';
+
+export const VideoTaskOptions = Type.Object(
+  {
+    width: sizeOption('width', 8192, 999),
+    height: sizeOption('height', 8192, 999),
+    fit: Type.Optional(
+      StringEnum(FITS, {
+        default: 'fill',
+        description:
+          'with both width and height: fill stretches, cover crops the overflow, contain pads with background',
+      }),
+    ),
+    position: positionOption,
+    background: Type.Optional(
+      Type.String({
+        pattern: HEX_COLOR_PATTERN,
+        default: '#000000',
+        description: 'hex colour of the padding with fit contain, e.g. #20B075',
+      }),
+    ),
+    fps: Type.Optional(
+      Type.Number({ minimum: 1, maximum: 60, description: 'frames per second; default: the input’s' }),
+    ),
+    format: Type.Optional(
+      StringEnum(VIDEO_FORMATS, {
+        description: 'container; default mp4 (webm when codec is vp9)',
+      }),
+    ),
+    codec: Type.Optional(
+      StringEnum(VIDEO_CODECS, {
+        description:
+          'video codec; must fit the format: h264/h265 → mp4 or mov, vp9 → webm, av1 → mp4 or webm. Default: h264 for mp4/mov, vp9 for webm',
+      }),
+    ),
+    quality: qualityOption(
+      'constant-quality level: 1–100 (higher is better) or very_low … very_high',
+      'medium',
+    ),
+    bitrate: Type.Optional(
+      Type.Integer({
+        minimum: 300_000,
+        maximum: 60_000_000,
+        description: 'video bitrate cap in bits per second; default: decided by quality',
+      }),
+    ),
+    ...trimOptions,
+    no_audio: Type.Optional(Type.Boolean({ default: false, description: 'drop the audio track' })),
+    ...outputProps,
+  },
+  { additionalProperties: false },
+);
+
+export type VideoTaskOptions = Static<typeof VideoTaskOptions>;
+
+async function run(ctx: RunnerContext): Promise<RunResult> {
+  return runMediaTask(async () => {
+    const options = checkOptions<VideoTaskOptions>(VideoTaskOptions, ctx.task.options);
+    const { path, probe } = await probeInput(ctx, 'video', ['video']);
+    const encoders = await ffmpegEncoders();
+    // the extension is only a name: the builder forces the muxer with -f
+    const outPath = join(ctx.workDir, 'output');
+    const plan = planVideo(probe, options, path, outPath, { encoders });
+    checkOutputPixels(plan.width, plan.height, ctx);
+
+    await runFfmpeg(plan.args, {
+      signal: ctx.signal,
+      durationSeconds: plan.duration,
+      onProgress: progressTo(ctx),
+    });
+
+    const facts = await probeOutput(outPath, ctx.signal);
+    return {
+      outputs: [
+        {
+          localPath: outPath,
+          object: 'source',
+          kind: 'video',
+          type: facts.type || plan.mime,
+          facts,
+          ext: plan.ext,
+          ...outputNaming(options),
+          primary: true,
+        },
+      ],
+    };
+  });
+}
+
+export const videoKind: TaskKindDefinition = {
+  kind: 'video',
+  accepts: ['video'],
+  options: VideoTaskOptions,
+  formats: [...VIDEO_FORMATS],
+  description:
+    'Transcodes a video: size (px or %, fill/cover/contain), frame rate, format and codec, quality or bitrate, trim, audio removal. Default: the same size and rate as H.264/AAC MP4 with fast start.',
+  run,
+};

@@ -1,0 +1,150 @@
+// Who may read or write a delivery path, and which file it names. Reads are public unless the project is
+// private or the path lies under one of its private prefixes; those need a signed GET or the project's key.
+// Writes always need the project's key or a signed PUT.
+import { AppError } from '../lib/errors.js';
+import { isId } from '../lib/ids.js';
+import type { FileRow, MediaRepository } from '../store/media.repository.js';
+import type { ProjectsRepository } from '../store/projects.repository.js';
+import { sanitizeFolder } from './paths.js';
+import {
+  type AuthContext,
+  type ProjectSettings,
+  type ProjectsService,
+  parseSettings,
+} from './projects.service.js';
+import type { SignaturesService, SignedRequest } from './signatures.service.js';
+
+export interface DeliveryRequest {
+  projectId: string;
+  /** the decoded path after the project prefix, without leading slash */
+  path: string;
+  /** present when the URL carries a signature */
+  signed: SignedRequest | null;
+  /** present when the request carries a valid API key */
+  auth: AuthContext | null;
+}
+
+export interface ReadGrant {
+  file: FileRow;
+  /** private files get `Cache-Control: private` */
+  private: boolean;
+  /** served by its immutable id rather than a replaceable folder/filename */
+  byId: boolean;
+}
+
+export interface WriteGrant extends AuthContext {
+  via: 'key' | 'signature';
+}
+
+const MAX_PREFIXES = 100;
+
+export function underPrefix(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
+
+export function isPrivatePath(settings: ProjectSettings, path: string): boolean {
+  return settings.access === 'private' || settings.private_prefixes.some((p) => underPrefix(path, p));
+}
+
+export class DeliveryService {
+  constructor(
+    private readonly projectsRepo: ProjectsRepository,
+    private readonly projects: ProjectsService,
+    private readonly media: MediaRepository,
+    private readonly signatures: SignaturesService,
+  ) {}
+
+  private async project(projectId: string) {
+    const project = isId('prj', projectId) ? await this.projectsRepo.getProject(projectId) : undefined;
+    if (!project) throw new AppError('not_found', 'Nothing is delivered at this URL.');
+    return project;
+  }
+
+  private checkKey(auth: AuthContext, projectId: string): void {
+    if (auth.projectId !== projectId) {
+      throw new AppError('forbidden', `The API key belongs to another project than ${projectId}.`);
+    }
+  }
+
+  /** The newest ready file at the path, or (when none) the file whose id the path names. */
+  async resolve(projectId: string, path: string): Promise<{ file: FileRow; byId: boolean } | undefined> {
+    const atPath = await this.media.fileAtPath(projectId, path);
+    if (atPath) return { file: atPath, byId: false };
+    const m = /^(file_[A-Za-z0-9]{1,64})(\.[A-Za-z0-9]{1,10})?$/.exec(path);
+    if (!m) return undefined;
+    const byId = await this.media.getFile(projectId, m[1]);
+    if (!byId || byId.status !== 'ready') return undefined;
+    return { file: byId, byId: true };
+  }
+
+  async authorizeRead(req: DeliveryRequest): Promise<ReadGrant> {
+    const project = await this.project(req.projectId);
+    const settings = parseSettings(project);
+    let authorised = false;
+    if (req.auth) {
+      this.checkKey(req.auth, req.projectId);
+      authorised = true;
+    }
+    // a signature that is present must be valid, even on a public file: an expired link stays expired
+    if (req.signed) {
+      await this.signatures.verify(req.projectId, req.signed, 'get');
+      authorised = true;
+    }
+    const privateMessage =
+      'This file is private: it needs a signed URL (POST /signatures) or the project API key.';
+    const pathPrivate = isPrivatePath(settings, req.path);
+    if (pathPrivate && !authorised) throw new AppError('forbidden', privateMessage);
+    const found = await this.resolve(req.projectId, req.path);
+    if (!found?.file.blob_key) {
+      throw new AppError('not_found', `No file at ${req.projectId}/${req.path}.`);
+    }
+    const filePrivate = pathPrivate || isPrivatePath(settings, found.file.path);
+    if (filePrivate && !authorised) throw new AppError('forbidden', privateMessage);
+    return { file: found.file, private: filePrivate, byId: found.byId };
+  }
+
+  async authorizeWrite(req: DeliveryRequest): Promise<WriteGrant> {
+    const project = await this.project(req.projectId);
+    if (req.auth) {
+      this.checkKey(req.auth, req.projectId);
+      return { ...req.auth, via: 'key' };
+    }
+    if (req.signed) {
+      const { keyId } = await this.signatures.verify(req.projectId, req.signed, 'put');
+      return { keyId, projectId: project.id, orgId: project.org_id, via: 'signature' };
+    }
+    throw new AppError(
+      'token_missing',
+      'Uploads need "Authorization: Bearer <API key>" or a signed PUT URL (POST /signatures with method "put").',
+    );
+  }
+
+  async settings(projectId: string): Promise<ProjectSettings> {
+    return parseSettings(await this.project(projectId));
+  }
+
+  async updateSettings(projectId: string, patch: Partial<ProjectSettings>): Promise<ProjectSettings> {
+    const next: Partial<ProjectSettings> = {};
+    if (patch.access !== undefined) {
+      if (patch.access !== 'public' && patch.access !== 'private') {
+        throw new AppError('request_invalid', 'access must be "public" or "private".');
+      }
+      next.access = patch.access;
+    }
+    if (patch.private_prefixes !== undefined) {
+      if (patch.private_prefixes.length > MAX_PREFIXES) {
+        throw new AppError('request_invalid', `private_prefixes may hold at most ${MAX_PREFIXES} folders.`);
+      }
+      const prefixes = new Set<string>();
+      for (const raw of patch.private_prefixes) {
+        const folder = sanitizeFolder(raw);
+        if (!folder) {
+          throw new AppError('request_invalid', `private prefix "${raw}" names no folder.`);
+        }
+        prefixes.add(folder);
+      }
+      next.private_prefixes = [...prefixes];
+    }
+    return this.projects.updateSettings(projectId, next);
+  }
+}

@@ -1,0 +1,289 @@
+// Task rows are the queue. A worker claims one with a single statement, holds it by a lease it renews,
+// and every later write of that run is guarded by (worker_id, attempts): once another worker has taken the
+// task over, or it was cancelled, the old run's writes match no row and its result is thrown away.
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Store } from './db.js';
+import type { FileRow, Page } from './media.repository.js';
+import type { Database, TasksTable } from './schema.js';
+
+export type TaskRow = TasksTable;
+type Db = Kysely<Database> | Transaction<Database>;
+
+export const TASK_STATUSES = ['pending', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** Lower runs first. */
+export const PRIORITY = { interactive: 0, automation: 10, backfill: 20 } as const;
+
+/** One claimed run of a task: the rows it may still write are those with this worker and attempt. */
+export interface Lease {
+  id: string;
+  workerId: string;
+  attempt: number;
+}
+
+export interface ClaimOptions {
+  workerId: string;
+  /** ISO time the claim is made at */
+  now: string;
+  /** ISO time the lease runs out unless renewed */
+  leaseUntil: string;
+  /** 0 = no limit */
+  projectConcurrency: number;
+}
+
+export interface TaskFilter {
+  status?: string;
+  kind?: string;
+}
+
+export class TasksRepository {
+  constructor(private readonly store: Store) {}
+
+  private get db(): Kysely<Database> {
+    return this.store.db;
+  }
+
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
+  }
+
+  async insert(row: TaskRow, db: Db = this.db): Promise<void> {
+    await db.insertInto('tasks').values(row).execute();
+  }
+
+  get(projectId: string, id: string, db: Db = this.db): Promise<TaskRow | undefined> {
+    return db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  /** Unscoped: for the engine and tests, never for API callers. */
+  getById(id: string, db: Db = this.db): Promise<TaskRow | undefined> {
+    return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async list(projectId: string, page: Page, filter: TaskFilter): Promise<{ rows: TaskRow[]; total: number }> {
+    let q = this.db.selectFrom('tasks').where('project_id', '=', projectId);
+    if (filter.status) q = q.where('status', '=', filter.status);
+    if (filter.kind) q = q.where('kind', '=', filter.kind);
+    const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await q
+      .selectAll()
+      .orderBy('created', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.limit)
+      .offset((page.page - 1) * page.limit)
+      .execute();
+    return { rows, total: Number(total.n) };
+  }
+
+  async filesByIds(projectId: string, ids: string[], db: Db = this.db): Promise<FileRow[]> {
+    if (ids.length === 0) return [];
+    return db
+      .selectFrom('files')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('id', 'in', ids)
+      .execute();
+  }
+
+  /**
+   * Claims the next runnable task: a due pending one, or a processing one whose lease has run out (its
+   * worker died) with attempts left, in priority then age order, skipping projects already running
+   * `projectConcurrency` tasks. PostgreSQL: one UPDATE over a `FOR UPDATE SKIP LOCKED` pick, so concurrent
+   * workers never pick the same row and never wait on each other. SQLite: the same UPDATE in an immediate
+   * transaction, which holds the database's single write lock from the first read.
+   */
+  async claim(opts: ClaimOptions): Promise<TaskRow | undefined> {
+    const attempt = (db: Kysely<Database>) => {
+      let pick = db
+        .selectFrom('tasks')
+        .select('id')
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('status', '=', 'pending'), eb('run_after', '<=', opts.now)]),
+            eb.and([
+              eb('status', '=', 'processing'),
+              eb('lease_until', '<', opts.now),
+              eb('attempts', '<', eb.ref('max_attempts')),
+            ]),
+          ]),
+        );
+      if (opts.projectConcurrency > 0) {
+        pick = pick.where(
+          'project_id',
+          'not in',
+          db
+            .selectFrom('tasks')
+            .select('project_id')
+            .where('status', '=', 'processing')
+            .where('lease_until', '>=', opts.now)
+            .groupBy('project_id')
+            .having((eb) => eb.fn.countAll(), '>=', opts.projectConcurrency),
+        );
+      }
+      pick = pick.orderBy('priority').orderBy('created').orderBy('id').limit(1);
+      if (this.store.dialect === 'postgres') pick = pick.forUpdate().skipLocked();
+      return db
+        .updateTable('tasks')
+        .set({
+          status: 'processing',
+          attempts: sql`attempts + 1`,
+          worker_id: opts.workerId,
+          lease_until: opts.leaseUntil,
+          started: sql`coalesce(started, ${opts.now})`,
+          progress: 0,
+          eta: null,
+          updated: opts.now,
+        })
+        .where('id', 'in', pick)
+        .returningAll()
+        .executeTakeFirst();
+    };
+    if (this.store.dialect === 'postgres') return attempt(this.db);
+    return this.db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const row = await attempt(conn);
+        await sql`commit`.execute(conn);
+        return row;
+      } catch (err) {
+        await sql`rollback`.execute(conn).catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Fails processing tasks whose lease ran out on their last attempt: their worker died every time.
+   * Returns them so the caller can announce each in the same transaction.
+   */
+  reapExpired(db: Db, now: string): Promise<TaskRow[]> {
+    return db
+      .updateTable('tasks')
+      .set({
+        status: 'failed',
+        error: 'The worker running this task stopped responding on its last attempt (its lease expired).',
+        worker_id: null,
+        lease_until: null,
+        eta: null,
+        completed: now,
+        updated: now,
+      })
+      .where('status', '=', 'processing')
+      .where('lease_until', '<', now)
+      .where((eb) => eb('attempts', '>=', eb.ref('max_attempts')))
+      .returningAll()
+      .execute();
+  }
+
+  private guarded(db: Db, lease: Lease) {
+    return db
+      .updateTable('tasks')
+      .where('id', '=', lease.id)
+      .where('worker_id', '=', lease.workerId)
+      .where('attempts', '=', lease.attempt)
+      .where('status', '=', 'processing');
+  }
+
+  /** false when the run no longer holds the task (taken over, or cancelled). */
+  async renew(lease: Lease, patch: Partial<TaskRow>, db: Db = this.db): Promise<boolean> {
+    const res = await this.guarded(db, lease).set(patch).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** The run's final write; undefined when it no longer holds the task. */
+  finish(db: Db, lease: Lease, patch: Partial<TaskRow>): Promise<TaskRow | undefined> {
+    return this.guarded(db, lease)
+      .set({ ...patch, worker_id: null, lease_until: null })
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Gives a task back without counting the attempt (the worker is shutting down). */
+  async release(lease: Lease, now: string): Promise<boolean> {
+    const res = await this.guarded(this.db, lease)
+      .set({
+        status: 'pending',
+        attempts: sql`attempts - 1`,
+        worker_id: null,
+        lease_until: null,
+        run_after: now,
+        eta: null,
+        updated: now,
+      })
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** pending or processing → cancelled; undefined when the task was in neither state. */
+  cancel(projectId: string, id: string, now: string): Promise<TaskRow | undefined> {
+    return this.db
+      .updateTable('tasks')
+      .set({
+        status: 'cancelled',
+        worker_id: null,
+        lease_until: null,
+        eta: null,
+        completed: now,
+        updated: now,
+      })
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .where('status', 'in', ['pending', 'processing'])
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** failed or cancelled → pending with a fresh set of attempts. */
+  requeue(projectId: string, id: string, now: string): Promise<TaskRow | undefined> {
+    return this.db
+      .updateTable('tasks')
+      .set({
+        status: 'pending',
+        attempts: 0,
+        error: null,
+        progress: 0,
+        eta: null,
+        output_file_id: null,
+        results: null,
+        run_after: now,
+        worker_id: null,
+        lease_until: null,
+        started: null,
+        completed: null,
+        updated: now,
+      })
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .where('status', 'in', ['failed', 'cancelled'])
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** A pending task waiting out a retry delay becomes due now. */
+  async makeDue(projectId: string, id: string, now: string): Promise<void> {
+    await this.db
+      .updateTable('tasks')
+      .set({ run_after: now, updated: now })
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where('run_after', '>', now)
+      .execute();
+  }
+
+  /** How many rows are claimable or running; for tests and metrics. */
+  async countActive(): Promise<number> {
+    const r = await this.db
+      .selectFrom('tasks')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', 'in', ['pending', 'processing'])
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+}

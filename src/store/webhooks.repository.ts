@@ -1,0 +1,128 @@
+// The webhook outbox. Rows are claimed with a lease in one statement (PostgreSQL: FOR UPDATE SKIP LOCKED, so
+// several dispatchers never take the same row; SQLite: one writer at a time makes the statement atomic).
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Dialect } from './db.js';
+import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable } from './schema.js';
+
+export type DeliveryRow = WebhookDeliveriesTable;
+export type AttemptRow = WebhookAttemptsTable;
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface DeliveryFilter {
+  page: number;
+  limit: number;
+  status?: DeliveryRow['status'];
+  taskId?: string;
+}
+
+export type FinishPatch = Pick<
+  DeliveryRow,
+  'status' | 'attempts' | 'next_attempt_at' | 'last_status' | 'last_error' | 'updated'
+>;
+
+export class WebhooksRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async insertDelivery(row: DeliveryRow, db: Db = this.db): Promise<void> {
+    await db.insertInto('webhook_deliveries').values(row).execute();
+  }
+
+  async getDelivery(projectId: string, id: string): Promise<DeliveryRow | undefined> {
+    return this.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  async listDeliveries(
+    projectId: string,
+    f: DeliveryFilter,
+  ): Promise<{ rows: DeliveryRow[]; total: number }> {
+    let q = this.db.selectFrom('webhook_deliveries').where('project_id', '=', projectId);
+    if (f.status) q = q.where('status', '=', f.status);
+    if (f.taskId) q = q.where('task_id', '=', f.taskId);
+    const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await q
+      .selectAll()
+      .orderBy('created', 'desc')
+      .orderBy('id', 'desc')
+      .limit(f.limit)
+      .offset((f.page - 1) * f.limit)
+      .execute();
+    return { rows, total: Number(total.n) };
+  }
+
+  async attemptsOf(deliveryIds: string[]): Promise<AttemptRow[]> {
+    if (deliveryIds.length === 0) return [];
+    return this.db
+      .selectFrom('webhook_attempts')
+      .selectAll()
+      .where('delivery_id', 'in', deliveryIds)
+      .orderBy('delivery_id')
+      .orderBy('attempt')
+      .execute();
+  }
+
+  /** Leases up to `limit` due rows to `owner` until `leaseUntil`; returns them. */
+  async claimDue(nowIso: string, leaseUntil: string, owner: string, limit: number): Promise<DeliveryRow[]> {
+    return this.db
+      .updateTable('webhook_deliveries')
+      .set({ lease_until: leaseUntil, lease_owner: owner })
+      .where('id', 'in', (eb) => {
+        const due = eb
+          .selectFrom('webhook_deliveries')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where('next_attempt_at', '<=', nowIso)
+          .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<', nowIso)]))
+          .orderBy('next_attempt_at')
+          .limit(limit);
+        return this.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+      })
+      .returningAll()
+      .execute();
+  }
+
+  /**
+   * Records one attempt and the delivery's new state, only while `owner` still holds the lease. False when
+   * the lease was lost (this process stalled past it and another dispatcher took the row over).
+   */
+  async finishAttempt(id: string, owner: string, attempt: AttemptRow, patch: FinishPatch): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const res = await trx
+        .updateTable('webhook_deliveries')
+        .set({ ...patch, lease_until: null, lease_owner: null })
+        .where('id', '=', id)
+        .where('lease_owner', '=', owner)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) return false;
+      await trx.insertInto('webhook_attempts').values(attempt).execute();
+      return true;
+    });
+  }
+
+  /** Makes a delivery due now (manual retry); false when it does not exist in the project. */
+  async requeue(projectId: string, id: string, nowIso: string, db: Db = this.db): Promise<boolean> {
+    const res = await db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', next_attempt_at: nowIso, updated: nowIso })
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** The earliest time a pending row can be claimed (its due time, or its lease's end), or null. */
+  async nextDue(): Promise<string | null> {
+    const { rows } = await sql<{ due: string | null }>`
+      select min(case when lease_until is not null and lease_until > next_attempt_at
+                      then lease_until else next_attempt_at end) as due
+      from webhook_deliveries where status = 'pending'`.execute(this.db);
+    return rows[0]?.due ?? null;
+  }
+}
