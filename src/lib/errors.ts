@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   route_not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  upload_conflict: 409,
+  upload_gone: 410,
   precondition_failed: 412,
   payload_too_large: 413,
   range_not_satisfiable: 416,

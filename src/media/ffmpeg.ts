@@ -401,3 +401,45 @@ async function hasBytes(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Decodes the last seconds of a file and fails on the first error. An MP4 whose index sits at the front
+ * probes fine even when its tail is cut off; this catches that truncation at ingest instead of mid-task.
+ */
+export async function verifyTail(
+  path: string,
+  opts: ProbeCallOptions & { seconds?: number } = {},
+): Promise<void> {
+  const tools = opts.tools ?? (await getMediaTools());
+  const args = [
+    '-v',
+    'error',
+    '-xerror',
+    '-nostdin',
+    '-sseof',
+    `-${opts.seconds ?? 2}`,
+    '-i',
+    path,
+    '-f',
+    'null',
+    '-',
+  ];
+  const spawnOpts: SpawnOptions = {
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    keepStdout: false,
+  };
+  const res = await spawnCollect(tools.ffmpegPath, args, spawnOpts);
+  if (res.killedFor) throw killedError('ffmpeg', res.killedFor, spawnOpts);
+  if (res.code !== 0) {
+    const detail = scrubPaths(lastLines(res.stderr, 5), [path]);
+    const truncated = /partial file|end of file|Invalid data/i.test(res.stderr);
+    throw new MediaError(
+      'corrupt_media',
+      truncated
+        ? 'The file is truncated or corrupt: its last seconds cannot be decoded.'
+        : `The file could not be decoded${detail ? `: ${detail}` : '.'}`,
+      { detail },
+    );
+  }
+}

@@ -1,6 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { MediaError } from './errors.js';
-import { type FfprobeOutput, type FfprobeStream, ffprobeJson, type ProbeCallOptions } from './ffmpeg.js';
+import {
+  type FfprobeOutput,
+  type FfprobeStream,
+  ffprobeJson,
+  type ProbeCallOptions,
+  verifyTail,
+} from './ffmpeg.js';
 import { checkPixels, DEFAULT_MAX_PIXELS, imageMetadata, verifyImage } from './image.js';
 import type { MediaKind, Sniffed } from './sniff.js';
 
@@ -167,6 +173,8 @@ async function probeAudioVideo(
           ? Math.round(fps * duration)
           : undefined;
   }
+
+  await verifyTail(path, opts);
 
   const bitrate =
     Number(info.format.bit_rate) || (duration ? Math.round((filesize * 8) / duration) : undefined);

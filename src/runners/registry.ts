@@ -1,12 +1,19 @@
 // Task kinds: kind → definition (option schema, accepted inputs, runner). Adding a kind is one runner file
 // plus one line in BUILT_IN_KINDS. POST /tasks validates against the kind's schema and GET /tasks-config is
 // generated from this table, so nothing else needs to change.
+import { audioKind } from './audio.runner.js';
+import { imageKind } from './image.runner.js';
 import { ingestKind } from './ingest.runner.js';
 import type { TaskKindDefinition } from './runner.js';
+import { thumbnailsKind } from './thumbnails.runner.js';
+import { videoKind } from './video.runner.js';
 
 export const BUILT_IN_KINDS: readonly TaskKindDefinition[] = [
   ingestKind,
-  // media kinds (video, image, audio, thumbnails), one line each:
+  videoKind,
+  imageKind,
+  audioKind,
+  thumbnailsKind,
 ];
 
 export class TaskKindRegistry {

@@ -1,0 +1,328 @@
+// Tasks (spec §5.3, §6): creation with validation against the kind registry, reads, and the lifecycle
+// actions start / cancel / retry. Running them is the engine's job (worker/engine.ts); this service only
+// writes rows and announces them.
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.js';
+import { AppError, invalid, notFound } from '../lib/errors.js';
+import { isId, newId } from '../lib/ids.js';
+import { now } from '../lib/time.js';
+import { checkUrl, FetchError } from '../net/safe-fetch.js';
+import type { TaskKindRegistry } from '../runners/registry.js';
+import type { TaskKindDefinition } from '../runners/runner.js';
+import type { FileRow, MediaRepository, Page } from '../store/media.repository.js';
+import type { Database } from '../store/schema.js';
+import type { TaskSignals } from '../store/task-signals.js';
+import {
+  PRIORITY,
+  TASK_STATUSES,
+  type TaskFilter,
+  type TaskRow,
+  type TasksRepository,
+} from '../store/tasks.repository.js';
+import type { AuthContext } from './projects.service.js';
+import { parseJson, type Serializer, type WireObject } from './serializers.js';
+import { describeKinds, type KindInfo, validateOptions } from './task-options.js';
+
+export type TaskEventType = 'task.completed' | 'task.failed';
+
+/**
+ * Where a finished task's webhook goes: an outbox row written inside the engine's final transaction, so a
+ * webhook exists exactly when the task's new status does. WebhooksService satisfies this.
+ */
+export interface TaskEventSink {
+  enqueueInTransaction(
+    trx: Kysely<Database>,
+    event: { projectId: string; url: string; type: TaskEventType; payload: unknown; taskId?: string | null },
+  ): Promise<unknown>;
+}
+
+export const noEventSink: TaskEventSink = { enqueueInTransaction: async () => {} };
+
+/** Body keys that are the task's own and never options (spec §4.4 `options`). */
+const TASK_KEYS = new Set(['kind', 'file_id', 'url', 'webhook_url', 'options']);
+
+export interface TaskView {
+  task: TaskRow;
+  /** the primary output file, when there is one */
+  output: FileRow | null;
+}
+
+/** Who asks: the API (interactive) or automations, which queue behind interactive work. */
+export interface CreateTaskContext {
+  priority?: number;
+  createdBy?: string;
+  automationId?: string | null;
+  parentId?: string | null;
+}
+
+export interface TasksServiceDeps {
+  config: Config;
+  repo: TasksRepository;
+  media: MediaRepository;
+  kinds: TaskKindRegistry;
+  serializer: Serializer;
+  signals: TaskSignals;
+  events?: TaskEventSink;
+}
+
+const article = (k: string) => (/^[aeiou]/.test(k) ? `an ${k}` : `a ${k}`);
+
+export function acceptsDescription(def: TaskKindDefinition): string {
+  if (def.accepts === 'url') return 'a url';
+  if (def.accepts === 'none') return 'no input';
+  return `${def.accepts.map(article).join(' or ')} input`;
+}
+
+async function checkInputUrl(url: string, field: string, allowPrivate: boolean): Promise<void> {
+  try {
+    await checkUrl(url, { allowPrivate });
+  } catch (err) {
+    // a host that does not resolve now may resolve when the worker fetches it; that fails the task then
+    if (err instanceof FetchError && (err.code === 'url_invalid' || err.code === 'url_forbidden')) {
+      throw new AppError(err.code, `${field}: ${err.message}`, { cause: err });
+    }
+    if (!(err instanceof FetchError)) throw err;
+  }
+}
+
+export class TasksService {
+  private readonly config: Config;
+  private readonly repo: TasksRepository;
+  private readonly media: MediaRepository;
+  private readonly kinds: TaskKindRegistry;
+  private readonly serializer: Serializer;
+  private readonly signals: TaskSignals;
+  private events: TaskEventSink;
+
+  constructor(deps: TasksServiceDeps) {
+    this.config = deps.config;
+    this.repo = deps.repo;
+    this.media = deps.media;
+    this.kinds = deps.kinds;
+    this.serializer = deps.serializer;
+    this.signals = deps.signals;
+    this.events = deps.events ?? noEventSink;
+  }
+
+  /** Replaces the webhook sink (the webhooks service, once the context has built it). */
+  setEventSink(sink: TaskEventSink): void {
+    this.events = sink;
+  }
+
+  private kindOrThrow(kind: unknown): TaskKindDefinition {
+    const names = this.kinds.names().join(', ');
+    if (kind === undefined || kind === null || kind === '') {
+      throw new AppError('kind_unknown', `Missing "kind": the task kinds are ${names}.`);
+    }
+    const def = typeof kind === 'string' ? this.kinds.get(kind) : undefined;
+    if (!def) {
+      throw new AppError(
+        'kind_unknown',
+        `Unknown task kind ${JSON.stringify(kind).slice(0, 80)}; the task kinds are ${names}.`,
+      );
+    }
+    return def;
+  }
+
+  /** Flat body keys and an `options` object, merged (spec §5.3 [INF]); the same key twice must agree. */
+  private mergeOptions(body: Record<string, unknown>): Record<string, unknown> {
+    const flat: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(body)) if (!TASK_KEYS.has(k)) flat[k] = v;
+    const nested = body.options;
+    if (nested === undefined || nested === null) return flat;
+    if (typeof nested !== 'object' || Array.isArray(nested)) {
+      throw new AppError('option_invalid', '"options" must be an object of task options.');
+    }
+    for (const [k, v] of Object.entries(nested)) {
+      if (k in flat && JSON.stringify(flat[k]) !== JSON.stringify(v)) {
+        throw new AppError(
+          'option_invalid',
+          `Option "${k}" is given both at the top level and in "options" with different values.`,
+        );
+      }
+      flat[k] = v;
+    }
+    return flat;
+  }
+
+  async create(auth: AuthContext, body: Record<string, unknown>, from: CreateTaskContext = {}): Promise<TaskView> {
+    const def = this.kindOrThrow(body.kind);
+    const options = this.mergeOptions(body);
+    validateOptions(def, options);
+
+    const fileId = body.file_id;
+    const url = body.url;
+    if (fileId !== undefined && fileId !== null && typeof fileId !== 'string') throw invalid('"file_id" must be a string.');
+    if (url !== undefined && url !== null && typeof url !== 'string') throw invalid('"url" must be a string.');
+    if (fileId && url) throw invalid('Give either "file_id" or "url" as the task input, not both.');
+
+    let input: FileRow | null = null;
+    let mediaId: string | null = null;
+    if (def.accepts === 'url') {
+      if (fileId) throw invalid(`${def.kind} tasks take a "url", not a "file_id".`);
+      if (!url) throw new AppError('url_required', `${def.kind} tasks need a "url" to fetch.`);
+      if (typeof options.media_id === 'string') {
+        const media = await this.media.getMedia(auth.projectId, options.media_id);
+        if (!media) throw notFound('media', options.media_id);
+        mediaId = media.id;
+      }
+    } else if (def.accepts !== 'none') {
+      if (!fileId && !url) {
+        throw new AppError(
+          'url_required',
+          `A ${def.kind} task needs an input: "file_id" (an existing file) or "url" (fetched first).`,
+        );
+      }
+      if (fileId) {
+        if (!isId('file', fileId)) throw invalid(`"${fileId.slice(0, 80)}" is not a file id (expected file_…).`);
+        const file = await this.media.getFile(auth.projectId, fileId);
+        if (!file) throw notFound('file', fileId);
+        if (file.object !== 'source' || !(def.accepts as string[]).includes(file.kind)) {
+          throw new AppError(
+            'media_unsupported',
+            `A ${def.kind} task needs ${acceptsDescription(def)}; ${file.id} is ${article(file.object === 'source' ? file.kind : `${file.kind} ${file.object}`)} file.`,
+          );
+        }
+        input = file;
+        mediaId = file.media_id;
+      }
+    }
+    if (url) await checkInputUrl(url, 'url', this.config.allowPrivateUrls);
+
+    const webhookUrl = body.webhook_url;
+    if (webhookUrl !== undefined && webhookUrl !== null && typeof webhookUrl !== 'string') {
+      throw invalid('"webhook_url" must be a string.');
+    }
+    if (webhookUrl) await checkInputUrl(webhookUrl, 'webhook_url', this.config.allowPrivateUrls);
+
+    const ts = now();
+    const row: TaskRow = {
+      id: newId('task'),
+      project_id: auth.projectId,
+      kind: def.kind,
+      status: 'pending',
+      options: JSON.stringify(options),
+      input_file_id: input?.id ?? null,
+      input_url: input ? null : (url ?? null),
+      input_snapshot: input ? JSON.stringify(input) : null,
+      media_id: mediaId,
+      output_file_id: null,
+      results: null,
+      webhook_url: webhookUrl || null,
+      error: null,
+      progress: 0,
+      eta: null,
+      priority: from.priority ?? PRIORITY.interactive,
+      attempts: 0,
+      max_attempts: this.config.tasks.maxAttempts,
+      run_after: ts,
+      lease_until: null,
+      worker_id: null,
+      created_by: from.createdBy ?? auth.keyId,
+      automation_id: from.automationId ?? null,
+      parent_id: from.parentId ?? null,
+      started: null,
+      completed: null,
+      created: ts,
+      updated: ts,
+    };
+    await this.repo.insert(row);
+    await this.signals.publish({ type: 'queued' });
+    return { task: row, output: null };
+  }
+
+  private async view(row: TaskRow): Promise<TaskView> {
+    const output = row.output_file_id ? await this.media.getFile(row.project_id, row.output_file_id) : undefined;
+    return { task: row, output: output ?? null };
+  }
+
+  private async row(auth: AuthContext, id: string): Promise<TaskRow> {
+    const row = await this.repo.get(auth.projectId, id);
+    if (!row) throw notFound('task', id);
+    return row;
+  }
+
+  async get(auth: AuthContext, id: string): Promise<TaskView> {
+    return this.view(await this.row(auth, id));
+  }
+
+  async list(auth: AuthContext, page: Page, filter: TaskFilter): Promise<{ items: TaskView[]; total: number }> {
+    if (filter.status && !(TASK_STATUSES as readonly string[]).includes(filter.status)) {
+      throw invalid(`Invalid query parameter "status": must be one of ${TASK_STATUSES.join(', ')}.`);
+    }
+    const { rows, total } = await this.repo.list(auth.projectId, page, filter);
+    const outputIds = rows.map((r) => r.output_file_id).filter((x): x is string => Boolean(x));
+    const files = new Map((await this.repo.filesByIds(auth.projectId, outputIds)).map((f) => [f.id, f]));
+    return {
+      items: rows.map((r) => ({ task: r, output: (r.output_file_id && files.get(r.output_file_id)) || null })),
+      total,
+    };
+  }
+
+  /** Idempotent: a pending task waiting out a retry delay becomes due now; other states are left alone. */
+  async start(auth: AuthContext, id: string): Promise<TaskView> {
+    const row = await this.row(auth, id);
+    if (row.status === 'pending') {
+      await this.repo.makeDue(auth.projectId, id, now());
+      await this.signals.publish({ type: 'queued' });
+    }
+    return this.get(auth, id);
+  }
+
+  /** Pending or processing → cancelled; a running ffmpeg is stopped through its AbortSignal. */
+  async cancel(auth: AuthContext, id: string): Promise<TaskView> {
+    const cancelled = await this.repo.cancel(auth.projectId, id, now());
+    if (!cancelled) {
+      const row = await this.row(auth, id);
+      if (row.status === 'cancelled') return this.view(row);
+      throw new AppError(
+        'conflict',
+        `Task ${id} is already ${row.status}; only pending or processing tasks can be cancelled.`,
+      );
+    }
+    await this.signals.publish({ type: 'cancel', id });
+    return this.view(cancelled);
+  }
+
+  /** Failed or cancelled → pending again, with a fresh set of attempts. */
+  async retry(auth: AuthContext, id: string): Promise<TaskView> {
+    const requeued = await this.repo.requeue(auth.projectId, id, now());
+    if (!requeued) {
+      const row = await this.row(auth, id);
+      throw new AppError(
+        'conflict',
+        `Task ${id} is ${row.status}; only failed or cancelled tasks can be retried.`,
+      );
+    }
+    await this.signals.publish({ type: 'queued' });
+    return this.view(requeued);
+  }
+
+  /** GET /tasks-config. */
+  config(): Record<string, KindInfo> {
+    return describeKinds(this.kinds.list());
+  }
+
+  /** The webhook body (spec §10.1 [INF]): the task, `results`, and the ids a receiver routes by. */
+  webhookPayload(task: TaskRow, output: FileRow | null): WireObject {
+    return {
+      ...this.serializer.task(task, output),
+      results: output ? this.serializer.file(output) : (parseJson(task.results) ?? null),
+      project_id: task.project_id,
+      automation_id: task.automation_id,
+      completed: task.completed,
+    };
+  }
+
+  /** Called by the engine inside the transaction that finishes a task. */
+  async announceFinished(trx: Kysely<Database>, task: TaskRow, output: FileRow | null): Promise<void> {
+    if (!task.webhook_url || (task.status !== 'completed' && task.status !== 'failed')) return;
+    await this.events.enqueueInTransaction(trx, {
+      projectId: task.project_id,
+      url: task.webhook_url,
+      type: task.status === 'completed' ? 'task.completed' : 'task.failed',
+      payload: this.webhookPayload(task, output),
+      taskId: task.id,
+    });
+  }
+}
