@@ -15,6 +15,8 @@ Usage:
   mediary keys create --project NAME [--name LABEL] [--json]
   mediary keys list [--project NAME] [--json]
   mediary keys revoke ID
+  mediary upload FILE [--folder F] [--filename N] [--project P] [--key KEY]
+                 (the key may come from MEDIARY_API_KEY; progress on stderr, the File JSON on stdout)
 
 Every flag has an environment variable: --data-dir = MEDIARY_DATA_DIR, --port = MEDIARY_PORT, ...
 (docs/configuration.md lists them all).
@@ -77,6 +79,10 @@ export async function main(argv: string[]): Promise<number> {
       return projectsCommand(config, rest, opts);
     case 'keys':
       return keysCommand(config, rest, opts);
+    case 'upload': {
+      const { uploadCommand } = await import('./upload.js');
+      return uploadCommand(config, argv, process.env);
+    }
     default:
       process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
       return 1;

@@ -2,6 +2,7 @@
 import { type AppContext, createContext } from '../app-context.js';
 import type { Config } from '../config.js';
 import { buildApp } from '../http/app.js';
+import { buildDeliveryApp, startUploadSweeper } from '../http/delivery/delivery-app.js';
 import { loadTls } from '../http/tls.js';
 import { WebhookDispatcher } from '../worker/webhook-dispatcher.js';
 
@@ -26,11 +27,26 @@ export async function startServer(config: Config): Promise<Running> {
     app.log.info(`API listening on ${apiUrl} (links use ${config.publicUrl})`);
     stops.push(() => app.close());
   }
+  if (config.role !== 'worker') {
+    // delivery host: files, uploads and tus on their own port, same TLS; plus the abandoned-upload sweeper
+    const delivery = await buildDeliveryApp(ctx, { tls });
+    await delivery.listen({ host: config.host, port: config.deliveryPort });
+    delivery.log.info(`delivery listening on port ${config.deliveryPort} (URLs use ${config.deliveryUrl})`);
+    const stopSweeper = startUploadSweeper(ctx);
+    stops.push(async () => {
+      stopSweeper();
+      await delivery.close();
+    });
+  }
   if (config.role !== 'api') {
     // task webhooks: sends from the outbox; a stop lets attempts in flight finish (bounded by the timeout)
     const webhookDispatcher = new WebhookDispatcher(ctx);
     webhookDispatcher.start();
     stops.push(() => webhookDispatcher.stop());
+  }
+  if (config.role !== 'api' && config.workerConcurrency > 0) {
+    // the context stops it on close; with role all it shares the process (and its wake-ups) with the API
+    await ctx.startWorker();
   }
   if (createdKey) {
     process.stdout.write(

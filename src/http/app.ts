@@ -11,6 +11,9 @@ import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { filesRoutes } from './routes/files.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
+import { projectRoutes } from './routes/project.routes.js';
+import { signaturesRoutes } from './routes/signatures.routes.js';
+import { tasksRoutes } from './routes/tasks.routes.js';
 import { webhooksRoutes } from './routes/webhooks.routes.js';
 import { createHttpsServer } from './tls.js';
 import { registerValidation } from './validation.js';
@@ -109,6 +112,9 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     registerAuth(api, ctx.projects);
     filesRoutes(api, ctx);
     mediaRoutes(api, ctx);
+    signaturesRoutes(api, ctx);
+    projectRoutes(api, ctx);
+    tasksRoutes(api, ctx);
     webhooksRoutes(api, ctx);
   });
 

@@ -6,11 +6,11 @@ import { AUDIO_FORMATS, planAudio } from '../media/audio-args.js';
 import { runFfmpeg } from '../media/ffmpeg.js';
 import {
   checkOptions,
+  ffmpegWatch,
   outputNaming,
   outputProps,
   probeInput,
   probeOutput,
-  progressTo,
   qualityOption,
   runMediaTask,
   StringEnum,
@@ -56,11 +56,7 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
     const outPath = join(ctx.workDir, 'output');
     const plan = planAudio(options, path, outPath, probe);
 
-    await runFfmpeg(plan.args, {
-      signal: ctx.signal,
-      durationSeconds: plan.duration,
-      onProgress: progressTo(ctx),
-    });
+    await runFfmpeg(plan.args, { ...ffmpegWatch(ctx), durationSeconds: plan.duration });
 
     const facts = await probeOutput(outPath, ctx.signal);
     return {

@@ -16,6 +16,7 @@ import { FITS, parseSize } from '../media/options.js';
 import {
   checkOptions,
   checkOutputPixels,
+  ffmpegWatch,
   HEX_COLOR_PATTERN,
   outputNaming,
   outputProps,
@@ -106,7 +107,8 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
       outPath = join(ctx.workDir, `output.${IMAGE_EXT[format]}`);
       const at = options.start ?? defaultFrameTime(probe.duration);
       ctx.progress(10);
-      await imageFromVideo(path, outPath, at, options, limits, { signal: ctx.signal });
+      const { signal, stallTimeoutMs } = ffmpegWatch(ctx);
+      await imageFromVideo(path, outPath, at, options, limits, { signal, stallTimeoutMs });
     } else {
       format = outputImageFormat(options.format, await imageMetadata(path));
       outPath = join(ctx.workDir, `output.${IMAGE_EXT[format]}`);

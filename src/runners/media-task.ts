@@ -219,7 +219,15 @@ export function outputNaming(options: { ref?: string; folder?: string; filename?
   return { ref: options.ref ?? null, folder: options.folder ?? null, filename: options.filename ?? null };
 }
 
-/** ffmpeg progress → the engine's progress callback. */
-export function progressTo(ctx: RunnerContext): (p: { percent: number; etaSeconds: number | null }) => void {
-  return (p) => ctx.progress(p.percent, p.etaSeconds);
+/** How every ffmpeg run of a task is watched: the task's signal, the stall watchdog, progress to the engine. */
+export function ffmpegWatch(ctx: RunnerContext): {
+  signal: AbortSignal;
+  stallTimeoutMs: number;
+  onProgress: (p: { percent: number; etaSeconds: number | null }) => void;
+} {
+  return {
+    signal: ctx.signal,
+    stallTimeoutMs: ctx.limits.ffmpegStallMs,
+    onProgress: (p) => ctx.progress(p.percent, p.etaSeconds),
+  };
 }

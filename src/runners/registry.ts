@@ -24,7 +24,10 @@ export class TaskKindRegistry {
    * test hook: tests and benchmarks register slow, failing or counting kinds through
    * createContext(config, { kinds: [...] }).
    */
-  constructor(extra: readonly TaskKindDefinition[] = [], builtIn: readonly TaskKindDefinition[] = BUILT_IN_KINDS) {
+  constructor(
+    extra: readonly TaskKindDefinition[] = [],
+    builtIn: readonly TaskKindDefinition[] = BUILT_IN_KINDS,
+  ) {
     for (const def of [...builtIn, ...extra]) this.byKind.set(def.kind, def);
   }
 

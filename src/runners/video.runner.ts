@@ -8,13 +8,13 @@ import { planVideo, VIDEO_CODECS, VIDEO_FORMATS } from '../media/video-args.js';
 import {
   checkOptions,
   checkOutputPixels,
+  ffmpegWatch,
   HEX_COLOR_PATTERN,
   outputNaming,
   outputProps,
   positionOption,
   probeInput,
   probeOutput,
-  progressTo,
   qualityOption,
   runMediaTask,
   StringEnum,
@@ -86,11 +86,7 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
     const plan = planVideo(probe, options, path, outPath, { encoders });
     checkOutputPixels(plan.width, plan.height, ctx);
 
-    await runFfmpeg(plan.args, {
-      signal: ctx.signal,
-      durationSeconds: plan.duration,
-      onProgress: progressTo(ctx),
-    });
+    await runFfmpeg(plan.args, { ...ffmpegWatch(ctx), durationSeconds: plan.duration });
 
     const facts = await probeOutput(outPath, ctx.signal);
     return {

@@ -73,7 +73,7 @@ export class DeliveryService {
     const m = /^(file_[A-Za-z0-9]{1,64})(\.[A-Za-z0-9]{1,10})?$/.exec(path);
     if (!m) return undefined;
     const byId = await this.media.getFile(projectId, m[1]);
-    if (!byId || byId.status !== 'ready') return undefined;
+    if (byId?.status !== 'ready') return undefined;
     return { file: byId, byId: true };
   }
 

@@ -145,7 +145,7 @@ export class SignaturesService {
     }
     if (!matched) {
       throw reject(
-        "The signature does not match this URL: it was made for another path, expiry or method, or with a key that is not an active key of this project.",
+        'The signature does not match this URL: it was made for another path, expiry or method, or with a key that is not an active key of this project.',
       );
     }
     return { keyId: matched };

@@ -136,6 +136,21 @@ function describeError(def: TaskKindDefinition, options: Record<string, unknown>
   return `Invalid option "${name}" for ${kind} tasks: got ${got}; expected ${describeSchema(schema)}.`;
 }
 
+export const article = (word: string) => (/^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`);
+
+/** "An audio task", "A video task" */
+export function aTask(kind: string): string {
+  const a = article(kind);
+  return `${a[0].toUpperCase()}${a.slice(1)} task`;
+}
+
+/** "an image or video input", "a url" */
+export function acceptsDescription(def: TaskKindDefinition): string {
+  if (def.accepts === 'url') return 'a url';
+  if (def.accepts === 'none') return 'no input';
+  return `${def.accepts.map(article).join(' or ')} input`;
+}
+
 /** Throws AppError option_invalid (400) naming the first bad option and what it accepts. */
 export function validateOptions(def: TaskKindDefinition, options: Record<string, unknown>): void {
   const validate = validatorFor(def);

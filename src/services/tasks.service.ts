@@ -21,7 +21,14 @@ import {
 } from '../store/tasks.repository.js';
 import type { AuthContext } from './projects.service.js';
 import { parseJson, type Serializer, type WireObject } from './serializers.js';
-import { describeKinds, type KindInfo, validateOptions } from './task-options.js';
+import {
+  acceptsDescription,
+  article,
+  aTask,
+  describeKinds,
+  type KindInfo,
+  validateOptions,
+} from './task-options.js';
 
 export type TaskEventType = 'task.completed' | 'task.failed';
 
@@ -63,14 +70,6 @@ export interface TasksServiceDeps {
   serializer: Serializer;
   signals: TaskSignals;
   events?: TaskEventSink;
-}
-
-const article = (k: string) => (/^[aeiou]/.test(k) ? `an ${k}` : `a ${k}`);
-
-export function acceptsDescription(def: TaskKindDefinition): string {
-  if (def.accepts === 'url') return 'a url';
-  if (def.accepts === 'none') return 'no input';
-  return `${def.accepts.map(article).join(' or ')} input`;
 }
 
 async function checkInputUrl(url: string, field: string, allowPrivate: boolean): Promise<void> {
@@ -145,15 +144,21 @@ export class TasksService {
     return flat;
   }
 
-  async create(auth: AuthContext, body: Record<string, unknown>, from: CreateTaskContext = {}): Promise<TaskView> {
+  async create(
+    auth: AuthContext,
+    body: Record<string, unknown>,
+    from: CreateTaskContext = {},
+  ): Promise<TaskView> {
     const def = this.kindOrThrow(body.kind);
     const options = this.mergeOptions(body);
     validateOptions(def, options);
 
     const fileId = body.file_id;
     const url = body.url;
-    if (fileId !== undefined && fileId !== null && typeof fileId !== 'string') throw invalid('"file_id" must be a string.');
-    if (url !== undefined && url !== null && typeof url !== 'string') throw invalid('"url" must be a string.');
+    if (fileId !== undefined && fileId !== null && typeof fileId !== 'string')
+      throw invalid('"file_id" must be a string.');
+    if (url !== undefined && url !== null && typeof url !== 'string')
+      throw invalid('"url" must be a string.');
     if (fileId && url) throw invalid('Give either "file_id" or "url" as the task input, not both.');
 
     let input: FileRow | null = null;
@@ -170,17 +175,18 @@ export class TasksService {
       if (!fileId && !url) {
         throw new AppError(
           'url_required',
-          `A ${def.kind} task needs an input: "file_id" (an existing file) or "url" (fetched first).`,
+          `${aTask(def.kind)} needs an input: "file_id" (an existing file) or "url" (fetched first).`,
         );
       }
       if (fileId) {
-        if (!isId('file', fileId)) throw invalid(`"${fileId.slice(0, 80)}" is not a file id (expected file_…).`);
+        if (!isId('file', fileId))
+          throw invalid(`"${fileId.slice(0, 80)}" is not a file id (expected file_…).`);
         const file = await this.media.getFile(auth.projectId, fileId);
         if (!file) throw notFound('file', fileId);
         if (file.object !== 'source' || !(def.accepts as string[]).includes(file.kind)) {
           throw new AppError(
             'media_unsupported',
-            `A ${def.kind} task needs ${acceptsDescription(def)}; ${file.id} is ${article(file.object === 'source' ? file.kind : `${file.kind} ${file.object}`)} file.`,
+            `${aTask(def.kind)} needs ${acceptsDescription(def)}; ${file.id} is ${article(file.object === 'source' ? file.kind : `${file.kind} ${file.object}`)} file.`,
           );
         }
         input = file;
@@ -232,7 +238,9 @@ export class TasksService {
   }
 
   private async view(row: TaskRow): Promise<TaskView> {
-    const output = row.output_file_id ? await this.media.getFile(row.project_id, row.output_file_id) : undefined;
+    const output = row.output_file_id
+      ? await this.media.getFile(row.project_id, row.output_file_id)
+      : undefined;
     return { task: row, output: output ?? null };
   }
 
@@ -246,7 +254,11 @@ export class TasksService {
     return this.view(await this.row(auth, id));
   }
 
-  async list(auth: AuthContext, page: Page, filter: TaskFilter): Promise<{ items: TaskView[]; total: number }> {
+  async list(
+    auth: AuthContext,
+    page: Page,
+    filter: TaskFilter,
+  ): Promise<{ items: TaskView[]; total: number }> {
     if (filter.status && !(TASK_STATUSES as readonly string[]).includes(filter.status)) {
       throw invalid(`Invalid query parameter "status": must be one of ${TASK_STATUSES.join(', ')}.`);
     }
@@ -254,7 +266,10 @@ export class TasksService {
     const outputIds = rows.map((r) => r.output_file_id).filter((x): x is string => Boolean(x));
     const files = new Map((await this.repo.filesByIds(auth.projectId, outputIds)).map((f) => [f.id, f]));
     return {
-      items: rows.map((r) => ({ task: r, output: (r.output_file_id && files.get(r.output_file_id)) || null })),
+      items: rows.map((r) => ({
+        task: r,
+        output: (r.output_file_id && files.get(r.output_file_id)) || null,
+      })),
       total,
     };
   }
@@ -299,7 +314,7 @@ export class TasksService {
   }
 
   /** GET /tasks-config. */
-  config(): Record<string, KindInfo> {
+  kindsConfig(): Record<string, KindInfo> {
     return describeKinds(this.kinds.list());
   }
 

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, type Readable, Transform, Writable } from 'node:stream';
+import { type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
 import { AppError } from '../lib/errors.js';
@@ -55,7 +55,10 @@ export class ClientGoneError extends Error {
 export function uploadTarget(segments: string[]): UploadTarget {
   const filename = sanitizeFilename(segments[segments.length - 1] ?? '');
   if (!filename) {
-    throw new AppError('request_invalid', 'The upload URL must end in a filename, e.g. /prj_…/folder/video.mp4.');
+    throw new AppError(
+      'request_invalid',
+      'The upload URL must end in a filename, e.g. /prj_…/folder/video.mp4.',
+    );
   }
   const folder = sanitizeFolder(segments.slice(0, -1).join('/'));
   return { folder, filename, path: joinPath(folder, filename) };
@@ -73,7 +76,8 @@ export function parseContentRange(header: string): ContentRange {
     );
   }
   const [start, end, total] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (total > MAX_SAFE || end > MAX_SAFE) throw new AppError('payload_too_large', 'Content-Range is too large.');
+  if (total > MAX_SAFE || end > MAX_SAFE)
+    throw new AppError('payload_too_large', 'Content-Range is too large.');
   if (start > end) {
     throw new AppError('request_invalid', `Content-Range starts after it ends (${start} > ${end}).`);
   }
@@ -102,14 +106,11 @@ export async function receiveBody(
   dest: string | null,
   limits: { max: number; expected?: number },
 ): Promise<number> {
+  // the connection may have died while the request waited for its auth checks
+  if (body.destroyed && !body.readableEnded) throw new ClientGoneError();
   let size = 0;
-  const pass = new PassThrough();
-  const onError = () => pass.destroy(new ClientGoneError());
-  const onClose = () => {
-    if (!body.readableEnded) pass.destroy(new ClientGoneError());
-  };
-  body.on('error', onError);
-  body.on('close', onClose);
+  // the counter is the only stage between socket and file; pipe() (unlike pipeline) never destroys the
+  // source, so an error can still be answered
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       size += chunk.length;
@@ -124,6 +125,12 @@ export async function receiveBody(
       else cb(null, chunk);
     },
   });
+  const onError = () => counter.destroy(new ClientGoneError());
+  const onClose = () => {
+    if (!body.readableEnded) counter.destroy(new ClientGoneError());
+  };
+  body.on('error', onError);
+  body.on('close', onClose);
   const sink = dest
     ? createWriteStream(dest)
     : new Writable({
@@ -131,18 +138,21 @@ export async function receiveBody(
           cb();
         },
       });
-  body.pipe(pass);
+  body.pipe(counter);
   try {
-    await pipeline(pass, counter, sink);
+    await pipeline(counter, sink);
   } catch (err) {
-    body.unpipe(pass);
+    body.unpipe(counter);
     throw err;
   } finally {
     body.off('error', onError);
     body.off('close', onClose);
   }
   if (limits.expected !== undefined && size < limits.expected) {
-    throw new AppError('request_invalid', `The body is shorter than declared (${size} of ${limits.expected} bytes).`);
+    throw new AppError(
+      'request_invalid',
+      `The body is shorter than declared (${size} of ${limits.expected} bytes).`,
+    );
   }
   return size;
 }
@@ -290,7 +300,10 @@ export class UploadsService {
       const row = await this.repo.get(id);
       if (!row) {
         await discard();
-        throw new AppError('upload_gone', 'This upload expired or failed; start it again from the first chunk.');
+        throw new AppError(
+          'upload_gone',
+          'This upload expired or failed; start it again from the first chunk.',
+        );
       }
       const chunks = JSON.parse(row.chunks) as Chunk[];
       const same = chunks.find((c) => c[0] === range.start && c[1] === range.end);

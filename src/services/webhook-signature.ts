@@ -7,11 +7,12 @@ const PREFIX = 'whsec_';
 /** Standard Webhooks' recommended tolerance against replays. */
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 
-export interface WebhookHeaders {
+// a type alias, not an interface, so it is assignable to Record<string, string> (http headers)
+export type WebhookHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 export function webhookKey(secret: string): Buffer {
   const key = Buffer.from(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret, 'base64');

@@ -79,6 +79,8 @@ export async function migrate(store: Store): Promise<void> {
     db: store.db,
     provider: { getMigrations: async () => migrations },
     // Kysely looks for its bookkeeping tables across all schemas unless told which one is ours
+    // parts of the server add tables independently; each migration only adds, so order across them is free
+    allowUnorderedMigrations: true,
     migrationTableSchema: store.dialect === 'postgres' ? (store.pgSchema ?? 'public') : undefined,
   });
   const { error, results } = await migrator.migrateToLatest();

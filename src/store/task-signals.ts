@@ -47,7 +47,11 @@ export class TaskSignals {
     this.emitter.emit('signal', signal);
     if (this.store.dialect !== 'postgres' || this.closed) return;
     const payload = JSON.stringify({ o: this.origin, s: signal });
-    await sql`select pg_notify(${this.channel}, ${payload})`.execute(this.store.db);
+    try {
+      await sql`select pg_notify(${this.channel}, ${payload})`.execute(this.store.db);
+    } catch {
+      // the change itself is committed; other workers find it by polling
+    }
   }
 
   /** On PostgreSQL, receives other processes' signals from now on (a dedicated pooled connection). */

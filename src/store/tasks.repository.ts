@@ -30,6 +30,8 @@ export interface ClaimOptions {
   leaseUntil: string;
   /** 0 = no limit */
   projectConcurrency: number;
+  /** the kinds this worker can run; tasks of other kinds wait for a worker that has them */
+  kinds: string[];
 }
 
 export interface TaskFilter {
@@ -99,10 +101,12 @@ export class TasksRepository {
    * transaction, which holds the database's single write lock from the first read.
    */
   async claim(opts: ClaimOptions): Promise<TaskRow | undefined> {
+    if (opts.kinds.length === 0) return undefined;
     const attempt = (db: Kysely<Database>) => {
       let pick = db
         .selectFrom('tasks')
         .select('id')
+        .where('kind', 'in', opts.kinds)
         .where((eb) =>
           eb.or([
             eb.and([eb('status', '=', 'pending'), eb('run_after', '<=', opts.now)]),
@@ -275,6 +279,18 @@ export class TasksRepository {
       .where('status', '=', 'pending')
       .where('run_after', '>', now)
       .execute();
+  }
+
+  /**
+   * The database's clock in ms since the epoch. Leases written by one machine are compared by another, so
+   * workers on PostgreSQL keep time by it rather than by their own clocks.
+   */
+  async dbNow(): Promise<number> {
+    if (this.store.dialect !== 'postgres') return Date.now();
+    const r = await sql<{ ms: number }>`select extract(epoch from clock_timestamp()) * 1000 as ms`.execute(
+      this.db,
+    );
+    return Number(r.rows[0].ms);
   }
 
   /** How many rows are claimable or running; for tests and metrics. */

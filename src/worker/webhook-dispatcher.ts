@@ -93,8 +93,6 @@ export class WebhookDispatcher {
   private readonly ca?: string | Buffer;
 
   private running = false;
-  /** set by stop(): deliveries in flight finish, no new rows are claimed */
-  private stopping = false;
   private loop?: Promise<void>;
   private poked = false;
   private wakeSleep?: () => void;
@@ -123,12 +121,18 @@ export class WebhookDispatcher {
 
   /** Delivers everything that is due now (including retries made due by the clock); resolves when none is
    * left in flight or due. Returns the number of attempts made. */
-  async runUntilIdle(): Promise<number> {
+  runUntilIdle(): Promise<number> {
+    return this.drain(false);
+  }
+
+  /** `forLoop`: the background loop's pass, which claims nothing new once stop() was called (deliveries
+   * in flight finish). */
+  private async drain(forLoop: boolean): Promise<number> {
     let attempts = 0;
     const inflight = new Set<Promise<void>>();
     for (;;) {
       const free = this.concurrency - inflight.size;
-      const rows = free > 0 && !this.stopping ? await this.claim(free) : [];
+      const rows = free > 0 && !(forLoop && !this.running) ? await this.claim(free) : [];
       for (const row of rows) {
         const p: Promise<void> = this.deliver(row).finally(() => inflight.delete(p));
         inflight.add(p);
@@ -142,7 +146,6 @@ export class WebhookDispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.stopping = false;
     this.unsubscribe = this.webhooks.onEnqueue(() => this.poke());
     this.loop = this.run();
   }
@@ -150,7 +153,6 @@ export class WebhookDispatcher {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.stopping = true;
     this.unsubscribe?.();
     this.poke();
     await this.loop;
@@ -167,7 +169,7 @@ export class WebhookDispatcher {
       this.poked = false;
       await this.listen();
       try {
-        await this.runUntilIdle();
+        await this.drain(true);
       } catch (err) {
         this.log.error({ err }, 'webhook dispatch pass failed');
       }

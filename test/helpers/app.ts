@@ -2,7 +2,7 @@
 // schema), real blob store, real HTTPS on an ephemeral loopback port.
 import { mkdtemp, rm } from 'node:fs/promises';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -30,7 +30,9 @@ export function databaseUrlFor(db: TestDb, dataDir: string): { url: string; drop
   return {
     url: u.toString(),
     drop: async () => {
-      const client = new pg.Client({ connectionString: base });
+      const admin = new URL(base);
+      admin.username ||= userInfo().username;
+      const client = new pg.Client({ connectionString: admin.toString() });
       await client.connect();
       await client.query(`drop schema if exists "${schema}" cascade`);
       await client.end();

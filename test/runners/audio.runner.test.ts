@@ -30,7 +30,15 @@ function bitsPerSecond(path: string): number {
 beforeAll(async () => {
   // white noise, not a sine: an encoder cannot shrink it below the bitrate it is given
   makeTone(f('tone.wav'), ['-c:a', 'pcm_s16le'], 3);
-  ffmpeg(['-f', 'lavfi', '-i', 'anoisesrc=duration=3:sample_rate=48000:amplitude=0.5', '-ac', '2', f('noise.wav')]);
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'anoisesrc=duration=3:sample_rate=48000:amplitude=0.5',
+    '-ac',
+    '2',
+    f('noise.wav'),
+  ]);
   makeClip(f('clip.mp4'), { duration: 2, extra: ['-c:a', 'aac', '-shortest'] });
   makeClip(f('silent.mp4'), { duration: 1, audio: false });
   await sharp({ create: { width: 8, height: 8, channels: 3, background: '#abcdef' } })

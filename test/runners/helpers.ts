@@ -12,8 +12,10 @@ export const testLimits: Limits = {
   ingestIdleMs: 30_000,
   maxRedirects: 5,
   uploadBytes: 1024 ** 3,
+  uploadTtlSeconds: 3600,
   maxPixels: 8192 * 8192,
   maxDurationSeconds: 4 * 3600,
+  ffmpegStallMs: 30_000,
 };
 
 export const DELIVERY = 'https://delivery.test/prj_test';

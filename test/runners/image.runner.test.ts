@@ -35,7 +35,9 @@ beforeAll(async () => {
   await half.clone().png().toFile(f('half.png'));
   await half.clone().webp().toFile(f('half.webp'));
   await half.clone().jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(f('oriented.jpg'));
-  await sharp({ create: { width: 40, height: 20, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0 } } })
+  await sharp({
+    create: { width: 40, height: 20, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0 } },
+  })
     .png()
     .toFile(f('clear.png'));
   makeHeic(f('photo.heic'), 64, 48);

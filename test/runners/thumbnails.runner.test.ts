@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentTaskError } from '../../src/runners/runner.js';
 import { thumbnailsKind } from '../../src/runners/thumbnails.runner.js';
-import { makeClip, makeTone, tempDir } from '../media/helpers.js';
+import { ffmpeg, makeClip, makeTone, tempDir } from '../media/helpers.js';
 import { DELIVERY, makeContext } from './helpers.js';
 
 const tmp = tempDir('mediary-thumbs-runner-');
@@ -55,6 +55,11 @@ function parseVtt(text: string): Cue[] {
     };
   });
 }
+
+const region = (path: string, c: Cue) =>
+  sharp(path).extract({ left: c.x, top: c.y, width: c.w, height: c.h }).removeAlpha().raw().toBuffer();
+const mean = (b: Buffer) => b.reduce((sum, v) => sum + v, 0) / b.length;
+const diff = (a: Buffer, b: Buffer) => a.reduce((sum, v, i) => sum + Math.abs(v - b[i]), 0) / a.length;
 
 beforeAll(() => {
   makeClip(f('clip.mp4'), { size: '320x180', duration: 2, extra: ['-c:a', 'aac', '-shortest'] });
@@ -111,6 +116,29 @@ describe('thumbnails runner', () => {
     });
     expect(new Set(cues.map((c) => `${c.x},${c.y}`)).size).toBe(4);
     expect(progress.mock.calls.at(-1)?.[0]).toBe(100);
+
+    // each tile is the frame from the middle of its cue: closer to that frame than to any other cue's
+    const tiles = await Promise.all(cues.map((c) => region(sprite.localPath, c)));
+    for (const [i, cue] of cues.entries()) {
+      const at = f(`mid-${i}.png`);
+      ffmpeg([
+        '-ss',
+        String((cue.start + cue.end) / 2),
+        '-i',
+        f('clip.mp4'),
+        '-frames:v',
+        '1',
+        '-vf',
+        'scale=160:90',
+        at,
+      ]);
+      const frame = await sharp(at).removeAlpha().raw().toBuffer();
+      expect(mean(tiles[i]), `tile ${i} is not blank`).toBeGreaterThan(30);
+      const own = diff(frame, tiles[i]);
+      tiles.forEach((other, j) => {
+        if (j !== i) expect(own, `tile ${i} vs ${j}`).toBeLessThan(diff(frame, other));
+      });
+    }
   });
 
   it('interval, tile size and format; the sprite is named after the task without a filename', async () => {
@@ -126,11 +154,22 @@ describe('thumbnails runner', () => {
     const cues = parseVtt(readFileSync(track.localPath, 'utf8'));
     expect(cues).toHaveLength(4);
     expect(cues[0].url).toBe(ctx.urlFor(null, sprite.filename!));
+    for (const cue of cues) expect(mean(await region(sprite.localPath, cue))).toBeGreaterThan(30);
     const meta = await sharp(sprite.localPath).metadata();
     expect(meta.format).toBe('png');
     expect(cues[0].w).toBe(80);
     expect(meta.width).toBe(2 * 80);
     expect(meta.height).toBe(2 * cues[0].h);
+  });
+
+  it('a last, shorter interval still gets a real frame', async () => {
+    const { track, sprite } = await run(f('clip.mp4'), { interval: 1.5 });
+    const cues = parseVtt(readFileSync(track.localPath, 'utf8'));
+    expect(cues.map((c) => [c.start, c.end])).toEqual([
+      [0, 1.5],
+      [1.5, 2],
+    ]);
+    for (const cue of cues) expect(mean(await region(sprite.localPath, cue))).toBeGreaterThan(30);
   });
 
   it('percent sizes and webp', async () => {
@@ -146,9 +185,10 @@ describe('thumbnails runner', () => {
   });
 
   it('by default one thumbnail per 5 s: a short video gets one cue over its whole length', async () => {
-    const { track } = await run(f('clip.mp4'));
+    const { track, sprite } = await run(f('clip.mp4'));
     const cues = parseVtt(readFileSync(track.localPath, 'utf8'));
     expect(cues).toHaveLength(1);
+    expect(mean(await region(sprite.localPath, cues[0]))).toBeGreaterThan(30);
     expect(cues[0].start).toBe(0);
     expect(cues[0].end).toBeCloseTo(2, 1);
   });

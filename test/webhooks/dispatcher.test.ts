@@ -96,7 +96,9 @@ describe('webhook dispatcher (SQLite)', () => {
     await env.dispatcher().runUntilIdle();
     expect(plain.received[0]!.body).toBe(text);
     const secret = await env.ctx.projects.webhookSecret(env.projectId);
-    expect(() => new Webhook(secret).verify(text, plain.received[0]!.headers as Record<string, string>)).not.toThrow();
+    expect(() =>
+      new Webhook(secret).verify(text, plain.received[0]!.headers as Record<string, string>),
+    ).not.toThrow();
   });
 
   it('refuses an untrusted certificate (verification is on by default)', async () => {
@@ -116,7 +118,12 @@ describe('webhook dispatcher (SQLite)', () => {
     const d = env.dispatcher();
     expect(await d.runUntilIdle()).toBe(1);
     let s = await deliveryState(env.ctx, row.id);
-    expect(s.delivery).toMatchObject({ status: 'pending', attempts: 1, last_status: 500, last_error: 'HTTP 500' });
+    expect(s.delivery).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      last_status: 500,
+      last_error: 'HTTP 500',
+    });
     const due = Date.parse(s.delivery.next_attempt_at!);
     expect(due - env.clock.now).toBe(5_000); // first backoff step, jitter pinned to the middle
 
@@ -124,7 +131,12 @@ describe('webhook dispatcher (SQLite)', () => {
     env.clock.now = due;
     expect(await d.runUntilIdle()).toBe(1);
     s = await deliveryState(env.ctx, row.id);
-    expect(s.delivery).toMatchObject({ status: 'succeeded', attempts: 2, last_status: 204, last_error: null });
+    expect(s.delivery).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+      last_status: 204,
+      last_error: null,
+    });
     expect(s.attempts.map((a) => [a.attempt, a.status_code, a.error])).toEqual([
       [1, 500, 'HTTP 500'],
       [2, 204, null],

@@ -34,7 +34,10 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(kind: 'http' | 'https', respond: Responder = () => 200): Promise<Receiver> {
+export async function startReceiver(
+  kind: 'http' | 'https',
+  respond: Responder = () => 200,
+): Promise<Receiver> {
   const received: Received[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   let ca: string | undefined;

@@ -73,7 +73,10 @@ describe.skipIf(!available)('webhook dispatchers on PostgreSQL', () => {
     const seen = receiver.received.map((r) => r.headers['webhook-id']);
     expect(seen).toHaveLength(40);
     expect(new Set(seen)).toEqual(new Set(ids));
-    const rows = await a.ctx.store.db.selectFrom('webhook_deliveries').select(['status', 'attempts']).execute();
+    const rows = await a.ctx.store.db
+      .selectFrom('webhook_deliveries')
+      .select(['status', 'attempts'])
+      .execute();
     expect(rows.every((r) => r.status === 'succeeded' && r.attempts === 1)).toBe(true);
     const attempts = await a.ctx.store.db
       .selectFrom('webhook_attempts')

@@ -25,7 +25,10 @@ describe('Standard Webhooks signatures', () => {
     const ts = Math.floor(Date.now() / 1000);
     const h = webhookHeaders(SECRET, 'whd_1', ts, BODY);
     expect(h['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
-    const bad = (headers: Record<string, string>, body = BODY) => () => verifyWebhook(SECRET, headers, body);
+    const bad =
+      (headers: Record<string, string>, body = BODY) =>
+      () =>
+        verifyWebhook(SECRET, headers, body);
     expect(bad({ ...h }, `${BODY} `)).toThrow(WebhookVerificationError);
     expect(bad({ ...h, 'webhook-id': 'whd_2' })).toThrow(WebhookVerificationError);
     expect(bad({ ...h, 'webhook-timestamp': String(ts + 1) })).toThrow(WebhookVerificationError);

@@ -1,0 +1,21 @@
+// `npm run bench`: every benchmark, each against its raw baseline in the same run. Not pass/fail.
+// BENCH_ONLY=api,upload,tasks,media picks some.
+import { existsSync } from 'node:fs';
+
+const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const want = (name: string) => only.length === 0 || only.includes(name);
+
+const suites: [string, string, string][] = [
+  ['api', './api.js', 'benchApi'],
+  ['upload', './upload.js', 'benchUpload'],
+  ['tasks', './tasks.js', 'benchTasks'],
+];
+
+for (const [name, mod, fn] of suites) {
+  if (!want(name)) continue;
+  if (!existsSync(new URL(mod.replace('.js', '.ts'), import.meta.url))) continue;
+  const m = (await import(mod)) as Record<string, () => Promise<unknown>>;
+  if (typeof m[fn] !== 'function') continue;
+  process.stdout.write(`\n== ${name} ==\n`);
+  await m[fn]();
+}

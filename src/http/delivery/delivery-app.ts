@@ -1,0 +1,211 @@
+// The delivery host (its own port): GET/HEAD of files, PUT uploads (whole or chunked) and tus. Built like the
+// API app (same versioning, error shapes and TLS) but it never parses a request body: uploads read the raw
+// stream. Only cli/ binds the port.
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { AppContext } from '../../app-context.js';
+import { AppError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { DeliveryService } from '../../services/delivery.service.js';
+import { SignaturesService } from '../../services/signatures.service.js';
+import { UploadsService } from '../../services/uploads.service.js';
+import { UploadsRepository } from '../../store/uploads.repository.js';
+import { httpsFactory } from '../app.js';
+import { registerErrorHandling, sendError } from '../plugins/errors.js';
+import { sendObject } from '../respond.js';
+import { resolveVersion } from '../versioning.js';
+import { serveRoute } from './serve.js';
+import { createTusServer, TUS_PREFIX, tusDirectory } from './tus.js';
+import { uploadRoute } from './upload.js';
+import '../context.js';
+
+export interface DeliveryBuildOptions {
+  tls?: { key: string; cert: string };
+  logger?: boolean;
+}
+
+export interface DeliveryServices {
+  delivery: DeliveryService;
+  signatures: SignaturesService;
+  uploads: UploadsService;
+  uploadsRepo: UploadsRepository;
+}
+
+export function deliveryServices(ctx: AppContext): DeliveryServices {
+  const signatures = new SignaturesService(ctx.projects, ctx.config.deliveryUrl);
+  const uploadsRepo = new UploadsRepository(ctx.store.db);
+  return {
+    signatures,
+    uploadsRepo,
+    delivery: new DeliveryService(ctx.repos.projects, ctx.projects, ctx.repos.media, signatures),
+    uploads: new UploadsService(ctx.config, uploadsRepo, ctx.repos.media, ctx.ingest),
+  };
+}
+
+/** Deletes abandoned uploads every so often; the returned function stops it. */
+export function startUploadSweeper(ctx: AppContext, intervalMs?: number): () => void {
+  const { uploads } = deliveryServices(ctx);
+  const every =
+    intervalMs ?? Math.min(10 * 60_000, Math.max(1000, (ctx.config.limits.uploadTtlSeconds * 1000) / 4));
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    uploads
+      .sweep(tusDirectory(ctx))
+      .catch((err) => process.stderr.write(`upload sweeper: ${(err as Error).message}\n`))
+      .finally(() => {
+        running = false;
+      });
+  }, every);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+const EXPOSED = [
+  'Content-Length',
+  'Content-Range',
+  'Accept-Ranges',
+  'ETag',
+  'Last-Modified',
+  'Location',
+  'X-Request-Id',
+].join(', ');
+
+const ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Content-Range',
+  'Range',
+  'If-None-Match',
+  'If-Range',
+  'If-Modified-Since',
+  'Accept-Version',
+  'ACCEPT_VERSION',
+  'Ittybit-Version',
+].join(', ');
+
+function registerCors(app: FastifyInstance, origins: string[]): void {
+  const any = origins.includes('*');
+  app.addHook('onRequest', async (req, reply) => {
+    const origin = req.headers.origin;
+    if (!origin || (!any && !origins.includes(origin))) return;
+    reply.header('access-control-allow-origin', any ? '*' : origin);
+    if (!any) reply.header('vary', 'Origin');
+    reply.header('access-control-expose-headers', EXPOSED);
+  });
+  app.options('/*', async (req, reply) => {
+    const requested = req.headers['access-control-request-headers'];
+    reply.header('access-control-allow-methods', 'GET, HEAD, PUT, OPTIONS');
+    reply.header('access-control-allow-headers', requested || ALLOWED_HEADERS);
+    reply.header('access-control-max-age', '600');
+    return reply.code(204).send();
+  });
+}
+
+export async function buildDeliveryApp(
+  ctx: AppContext,
+  opts: DeliveryBuildOptions = {},
+): Promise<FastifyInstance> {
+  const { config } = ctx;
+  const services = deliveryServices(ctx);
+  const app = Fastify({
+    logger: opts.logger === false ? false : { level: config.logLevel, redact: ['req.headers.authorization'] },
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newId('req'),
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: 200 },
+    serverFactory: opts.tls ? httpsFactory(opts.tls) : undefined,
+  });
+  // uploads may take as long as they need; a connection idle for two minutes is dropped
+  app.server.requestTimeout = 0;
+  app.server.setTimeout(120_000);
+
+  app.decorate('publicUrl', config.publicUrl);
+  app.decorateRequest('apiVersion', config.defaultVersion);
+  app.decorateRequest('auth', null);
+  // bodies stay unread: uploads and tus stream req.raw themselves
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+  registerErrorHandling(app);
+
+  app.addHook('onRequest', async (req, reply) => {
+    req.apiVersion = resolveVersion(req.headers, config.defaultVersion);
+    reply.header('x-request-id', req.id);
+    if (config.trustProxy && req.headers['x-forwarded-proto'] === 'http') {
+      return reply.redirect(config.deliveryUrl + req.url, 308);
+    }
+  });
+  // an upload refused before its body was read: close rather than read gigabytes to keep the connection
+  app.addHook('onSend', async (req, reply) => {
+    if (
+      req.method === 'PUT' &&
+      !req.raw.complete &&
+      Number(req.headers['content-length'] ?? Number.POSITIVE_INFINITY) > 1 << 20
+    ) {
+      reply.header('connection', 'close');
+    }
+  });
+  registerCors(app, config.corsOrigins);
+
+  app.get('/health', async () => ({ status: 'ok' }));
+
+  const tus = createTusServer({
+    ctx,
+    delivery: services.delivery,
+    repo: services.uploadsRepo,
+  });
+  const tusHandler = async (req: FastifyRequest, reply: FastifyReply) => {
+    reply.hijack();
+    await tus.handle(req.raw, reply.raw);
+  };
+  const tusMethods = ['POST', 'PATCH', 'HEAD', 'DELETE', 'OPTIONS'] as const;
+  for (const url of [TUS_PREFIX, `${TUS_PREFIX}/`, `${TUS_PREFIX}/*`]) {
+    app.route({ method: [...tusMethods], url, handler: tusHandler });
+  }
+  // beyond tus: the upload URL answers GET with the File once the upload is finished
+  app.get(`${TUS_PREFIX}/:id`, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const row = await services.uploadsRepo.get(id);
+    if (row?.protocol !== 'tus') {
+      throw new AppError('not_found', `No tus upload ${id.slice(0, 80)}.`);
+    }
+    const file = row.file_id ? await ctx.repos.media.getFile(row.project_id, row.file_id) : undefined;
+    if (!file) {
+      throw new AppError(
+        'not_found',
+        `Upload ${id} has no file yet (status ${row.status}); HEAD it for its offset.`,
+      );
+    }
+    const project = await ctx.projects.getProject(row.project_id);
+    req.auth = { keyId: row.created_by ?? '', projectId: project.id, orgId: project.org_id };
+    return sendObject(req, reply, ctx.serializer.file(file), { self: `/files/${file.id}`, parent: '/files' });
+  });
+
+  app.route({ method: ['GET', 'HEAD'], url: '/:project/*', handler: serveRoute(ctx, services.delivery) });
+  app.put('/:project/*', uploadRoute(ctx, services.delivery, services.uploads));
+  app.route({
+    method: ['POST', 'PATCH', 'DELETE'],
+    url: '/:project/*',
+    handler: async (req, reply) => {
+      reply.header('allow', 'GET, HEAD, PUT, OPTIONS');
+      return sendError(
+        req,
+        reply,
+        new AppError(
+          'method_not_allowed',
+          `${req.method} is not allowed on a delivery URL; use GET, HEAD or PUT.`,
+        ),
+      );
+    },
+  });
+  return app;
+}

@@ -1,0 +1,99 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Serializer } from '../../services/serializers.js';
+import type { TasksService, TaskView } from '../../services/tasks.service.js';
+import { TASK_STATUSES } from '../../store/tasks.repository.js';
+import { authOf } from '../context.js';
+import { sendList, sendObject } from '../respond.js';
+import { IdParams, PageQuery } from '../schemas.js';
+import { requireId } from './ids.js';
+
+// Free-form (spec §5.3): kind options sit flat beside these, or inside `options`; the kind's own schema
+// checks them in the service, where the message can name the kind and the allowed values.
+const CreateTaskBody = Type.Object(
+  {
+    kind: Type.Optional(Type.String({ description: 'task kind; GET /tasks-config lists them' })),
+    file_id: Type.Optional(Type.String({ description: 'input: an existing file' })),
+    url: Type.Optional(Type.String({ description: 'input: a URL, fetched and stored first' })),
+    webhook_url: Type.Optional(
+      Type.String({ description: 'receives a POST with the task when it completes or fails' }),
+    ),
+    options: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: 'kind options (also accepted flat)' }),
+    ),
+  },
+  { additionalProperties: true },
+);
+
+const ListQuery = Type.Composite([
+  PageQuery,
+  Type.Object({
+    status: Type.Optional(Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)))),
+    kind: Type.Optional(Type.String({ maxLength: 100 })),
+  }),
+]);
+
+export function tasksRoutes(app: FastifyInstance, deps: { tasks: TasksService; serializer: Serializer }) {
+  const { tasks, serializer } = deps;
+  const tags = ['tasks'];
+  const wire = (v: TaskView) => serializer.task(v.task, v.output);
+  const one = { self: (id: string) => `/tasks/${id}`, parent: '/tasks' };
+
+  app.get(
+    '/tasks',
+    { schema: { tags, summary: 'List tasks, newest first', querystring: ListQuery } },
+    async (req, reply) => {
+      const {
+        page = 1,
+        limit = 20,
+        status,
+        kind,
+      } = req.query as {
+        page?: number;
+        limit?: number;
+        status?: string;
+        kind?: string;
+      };
+      const { items, total } = await tasks.list(authOf(req), { page, limit }, { status, kind });
+      return sendList(req, reply, items.map(wire), { page, limit, total });
+    },
+  );
+
+  app.post(
+    '/tasks',
+    { schema: { tags, summary: 'Create a task on a file or a URL', body: CreateTaskBody } },
+    async (req, reply) => {
+      const view = await tasks.create(authOf(req), (req.body ?? {}) as Record<string, unknown>);
+      return sendObject(req, reply, wire(view), {
+        status: 201,
+        self: one.self(view.task.id),
+        parent: one.parent,
+      });
+    },
+  );
+
+  // Bare in every API version: the SDKs type it as a plain record (spec §2.1).
+  app.get(
+    '/tasks-config',
+    { schema: { tags, summary: 'Task kinds with their formats and options' } },
+    async (_req, reply) => reply.send(tasks.kindsConfig()),
+  );
+
+  app.get('/tasks/:id', { schema: { tags, summary: 'Get a task', params: IdParams } }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    return sendObject(req, reply, wire(await tasks.get(authOf(req), requireId('task', id))));
+  });
+
+  const actions = {
+    start: 'Queue a pending task now (idempotent)',
+    cancel: 'Cancel a pending or processing task',
+    retry: 'Run a failed or cancelled task again',
+  } as const;
+  for (const [action, summary] of Object.entries(actions) as [keyof typeof actions, string][]) {
+    app.post(`/tasks/:id/${action}`, { schema: { tags, summary, params: IdParams } }, async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const view = await tasks[action](authOf(req), requireId('task', id));
+      return sendObject(req, reply, wire(view), { self: one.self(id), parent: one.parent });
+    });
+  }
+}

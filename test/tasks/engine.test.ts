@@ -1,0 +1,215 @@
+// The engine inside one process: retries and backoff, leases taken over, graceful stop, dead workers on
+// their last attempt, priorities and the per-project limit. Time never passes by waiting: an engine whose
+// clock runs ahead sees other leases as expired.
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuthContext } from '../../src/services/projects.service.js';
+import { PRIORITY } from '../../src/store/tasks.repository.js';
+import { testDatabases } from '../helpers/app.js';
+import { startTaskApp, type TaskApp } from './helpers.js';
+import { flakyKind, gateKind, noteKind, type Recorder } from './kinds.js';
+
+const AHEAD = 10 * 60_000;
+
+describe.each(testDatabases())('task engine (%s)', (db) => {
+  let t: TaskApp;
+  let auth: AuthContext;
+  let png: string;
+  const rec: Recorder = { runs: [] };
+  const gate = gateKind();
+  beforeAll(async () => {
+    t = await startTaskApp({
+      db,
+      kinds: [noteKind(rec), gate.def, flakyKind(2, false, 'flaky2'), flakyKind(5, false, 'flaky5')],
+      env: { MEDIARY_TASK_MAX_ATTEMPTS: '3' },
+    });
+    auth = (await t.ctx.projects.authenticate(t.key))!;
+    png = join(t.dataDir, 'in.png');
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#336699' } })
+      .png()
+      .toFile(png);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function inputFile(a: AuthContext = auth) {
+    const copy = join(t.dataDir, `copy-${Math.random()}.png`);
+    await copyFile(png, copy);
+    return t.ctx.ingest.ingestLocalFile(a, copy, { createdBy: a.keyId });
+  }
+
+  async function row(id: string) {
+    return (await t.ctx.repos.tasks.getById(id))!;
+  }
+
+  async function outputsOf(taskId: string) {
+    return t.ctx.store.db.selectFrom('files').selectAll().where('created_by', '=', taskId).execute();
+  }
+
+  it('retries a transient failure with a fresh attempt and keeps the last error while waiting', async () => {
+    const file = await inputFile();
+    const { task } = await t.ctx.tasks.create(auth, { kind: 'flaky2', file_id: file.id });
+    expect(await t.engine.runUntilIdle()).toBe(3);
+    const done = await row(task.id);
+    expect(done).toMatchObject({ status: 'completed', attempts: 3, error: null, progress: 100 });
+    expect(await outputsOf(task.id)).toHaveLength(1);
+  });
+
+  it('fails after max attempts with the last error, paths scrubbed', async () => {
+    const file = await inputFile();
+    const { task } = await t.ctx.tasks.create(auth, { kind: 'flaky5', file_id: file.id });
+    await t.engine.runUntilIdle();
+    const done = await row(task.id);
+    expect(done).toMatchObject({ status: 'failed', attempts: 3, error: 'the disk hiccuped in x (run 3)' });
+    expect(await outputsOf(task.id)).toHaveLength(0);
+  });
+
+  it('waits out the retry delay; start makes a waiting task due at once', async () => {
+    const slow = t.ctx.createWorker({ retryDelayMs: 60_000 });
+    const file = await inputFile();
+    const { task } = await t.ctx.tasks.create(auth, { kind: 'flaky2', file_id: file.id });
+    expect(await slow.runUntilIdle()).toBe(1);
+    const waiting = await row(task.id);
+    expect(waiting).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      error: 'the disk hiccuped in x (run 1)',
+    });
+    expect(Date.parse(waiting.run_after) - Date.now()).toBeGreaterThan(40_000);
+    expect(await slow.runUntilIdle()).toBe(0);
+    await t.ctx.tasks.start(auth, task.id);
+    expect(await slow.runUntilIdle()).toBe(1);
+    expect(await row(task.id)).toMatchObject({ status: 'pending', attempts: 2 });
+    await t.ctx.tasks.cancel(auth, task.id);
+    await slow.stop();
+  });
+
+  it('a run whose lease was taken over aborts and writes nothing; the task completes once', async () => {
+    const file = await inputFile();
+    const { task } = await t.ctx.tasks.create(auth, { kind: 'gate', file_id: file.id });
+    const first = t.ctx.createWorker({ leaseMs: 600, workerId: 'first' });
+    const firstIdle = first.runUntilIdle();
+    await gate.started(task.id);
+    expect((await row(task.id)).worker_id).toMatch(/^first\//);
+
+    // an engine whose clock is ahead sees the lease as expired and takes the task over
+    const second = t.ctx.createWorker({ clock: () => Date.now() + AHEAD, workerId: 'second' });
+    const secondIdle = second.runUntilIdle();
+    await expect.poll(async () => (await row(task.id)).worker_id).toMatch(/^second\//);
+    expect((await row(task.id)).attempts).toBe(2);
+
+    // the first run's heartbeat finds the task gone and aborts its runner
+    await firstIdle;
+    expect(gate.aborted.find((a) => a.id === task.id)?.reason).toMatchObject({ reason: 'lease_lost' });
+    gate.open(task.id);
+    expect(await secondIdle).toBe(1);
+    expect(await row(task.id)).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(await outputsOf(task.id)).toHaveLength(1);
+    await first.stop();
+    await second.stop();
+  });
+
+  it('stop() gives running tasks back without counting the attempt', async () => {
+    const file = await inputFile();
+    const engine = await t.ctx.startWorker({ workerId: 'stopping' });
+    const { task } = await t.ctx.tasks.create(auth, { kind: 'gate', file_id: file.id });
+    await gate.started(task.id);
+    await engine.stop();
+    expect(gate.aborted.find((a) => a.id === task.id)?.reason).toMatchObject({ reason: 'shutdown' });
+    expect(await row(task.id)).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      worker_id: null,
+      lease_until: null,
+    });
+    gate.open(task.id);
+    await t.engine.runUntilIdle();
+    expect(await row(task.id)).toMatchObject({ status: 'completed', attempts: 1 });
+  });
+
+  it('a task whose worker died on its last attempt fails, with its webhook', async () => {
+    const file = await inputFile();
+    const { task } = await t.ctx.tasks.create(auth, {
+      kind: 'note',
+      file_id: file.id,
+      webhook_url: 'https://hooks.example.com/t',
+    });
+    await t.ctx.store.db.updateTable('tasks').set({ max_attempts: 1 }).where('id', '=', task.id).execute();
+    const now = Date.now();
+    const claimed = await t.ctx.repos.tasks.claim({
+      workerId: 'dead/1',
+      now: new Date(now).toISOString(),
+      leaseUntil: new Date(now + 1000).toISOString(),
+      projectConcurrency: 0,
+      kinds: ['note'],
+    });
+    expect(claimed?.id).toBe(task.id);
+    const later = t.ctx.createWorker({ clock: () => Date.now() + AHEAD });
+    const before = rec.runs.length;
+    await later.runUntilIdle();
+    expect(rec.runs.length).toBe(before);
+    const failed = await row(task.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/stopped responding/);
+    const hooks = await t.ctx.store.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('task_id', '=', task.id)
+      .execute();
+    expect(hooks.map((h) => h.type)).toEqual(['task.failed']);
+    await later.stop();
+  });
+
+  it('runs interactive tasks before automation work', async () => {
+    const file = await inputFile();
+    const one = t.ctx.createWorker({ concurrency: 1 });
+    const auto: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      auto.push(
+        (
+          await t.ctx.tasks.create(
+            auth,
+            { kind: 'note', file_id: file.id },
+            { priority: PRIORITY.automation },
+          )
+        ).task.id,
+      );
+    }
+    const api = (await t.ctx.tasks.create(auth, { kind: 'note', file_id: file.id })).task.id;
+    const from = rec.runs.length;
+    await one.runUntilIdle();
+    const order = rec.runs.slice(from).map((r) => r.id);
+    // same-millisecond tasks of one priority have no defined order among themselves
+    expect(order[0]).toBe(api);
+    expect(order.slice(1).sort()).toEqual([...auto].sort());
+    await one.stop();
+  });
+
+  it('keeps one project within its concurrency limit while another runs beside it', async () => {
+    const project = await t.ctx.projects.createProject(`busy-${Date.now()}`);
+    const other: AuthContext = { ...auth, projectId: project.id };
+    const mine = await inputFile();
+    const theirs = await inputFile(other);
+    const engine = t.ctx.createWorker({ concurrency: 3, projectConcurrency: 1 });
+    const a1 = (await t.ctx.tasks.create(auth, { kind: 'gate', file_id: mine.id })).task.id;
+    const a2 = (await t.ctx.tasks.create(auth, { kind: 'gate', file_id: mine.id })).task.id;
+    const b1 = (await t.ctx.tasks.create(other, { kind: 'gate', file_id: theirs.id })).task.id;
+    const idle = engine.runUntilIdle();
+    // a1 and a2 are alike (same priority, usually the same millisecond): either may go first
+    const [first] = await Promise.race([a1, a2].map((id) => gate.started(id).then(() => [id])));
+    const second = first === a1 ? a2 : a1;
+    await gate.started(b1);
+    expect(engine.running().sort()).toEqual([first, b1].sort());
+    expect((await row(second)).status).toBe('pending');
+    gate.open(first);
+    await gate.started(second);
+    gate.open(second);
+    gate.open(b1);
+    expect(await idle).toBe(3);
+    for (const id of [a1, a2, b1]) expect((await row(id)).status).toBe('completed');
+    await engine.stop();
+  });
+});
