@@ -73,7 +73,7 @@ export async function benchApi(): Promise<Record<string, number>> {
       String(await freePort()),
     ],
     env,
-    /API listening/,
+    /mediary ready/,
   );
   try {
     // warm both up so JIT and TLS session setup don't count

@@ -1,7 +1,11 @@
-// The task engine on the embedded default (SQLite, in-process worker):
+// The task engine on the embedded default (SQLite, in-process worker), each number against its raw
+// baseline in the same run:
+// - one video task (POST /tasks → completed) against the same ffmpeg command run directly;
+// - one image task (POST /tasks → completed) against the same sharp resize run directly;
 // - create→processing latency: POST /tasks (inject) until the runner is called, p50/p99;
-// - throughput of small image resizes with 1 and 2 engine slots, against sharp alone in the same run.
-// Uses the image kind when its runner exists; otherwise a trivial kind, and says so.
+// - throughput of small image resizes with 1 and 2 engine slots, against sharp alone.
+// BENCH_VIDEO_RUNS, BENCH_IMAGE_RUNS, BENCH_LATENCY_TASKS and BENCH_RESIZE_TASKS change the counts.
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,14 +15,32 @@ import sharp from 'sharp';
 import { type AppContext, createContext } from '../src/app-context.js';
 import { loadConfig } from '../src/config.js';
 import { buildApp } from '../src/http/app.js';
+import { ffmpegEncoders, getMediaTools } from '../src/media/ffmpeg.js';
+import { configureSharp } from '../src/media/image.js';
+import { probeFile } from '../src/media/probe.js';
+import { sniffFile } from '../src/media/sniff.js';
+import { planVideo } from '../src/media/video-args.js';
 import type { TaskKindDefinition } from '../src/runners/runner.js';
 import { fmt } from './lib.js';
 
+const VIDEO_RUNS = Number(process.env.BENCH_VIDEO_RUNS ?? 5);
+const IMAGE_RUNS = Number(process.env.BENCH_IMAGE_RUNS ?? 21);
 const LATENCY_TASKS = Number(process.env.BENCH_LATENCY_TASKS ?? 300);
 const RESIZE_TASKS = Number(process.env.BENCH_RESIZE_TASKS ?? 100);
 
+const VIDEO_SECONDS = 12;
+const VIDEO_OPTIONS = { width: 640 };
+const IMAGE_OPTIONS = { width: 320, format: 'webp' };
+const KEY = 'mediary_bench_key_0123456789abcdef';
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 async function context(
@@ -29,7 +51,7 @@ async function context(
   const config = loadConfig({
     MEDIARY_DATA_DIR: dataDir,
     MEDIARY_LOG_LEVEL: 'silent',
-    MEDIARY_INITIAL_API_KEY: 'mediary_bench_key_0123456789abcdef',
+    MEDIARY_INITIAL_API_KEY: KEY,
     MEDIARY_WORKER_CONCURRENCY: String(concurrency),
   });
   const ctx = await createContext(config, { kinds });
@@ -37,8 +59,8 @@ async function context(
   return ctx;
 }
 
-async function seedImage(ctx: AppContext, dataDir: string): Promise<{ fileId: string; path: string }> {
-  const path = join(dataDir, 'seed.jpg');
+/** 1280×720 JPEG: a flat background and a circle, the "small image" of the throughput runs. */
+async function smallJpeg(path: string): Promise<void> {
   await sharp({ create: { width: 1280, height: 720, channels: 3, background: '#336699' } })
     .composite([
       {
@@ -49,11 +71,150 @@ async function seedImage(ctx: AppContext, dataDir: string): Promise<{ fileId: st
     ])
     .jpeg()
     .toFile(path);
-  const copy = join(dataDir, 'seed-copy.jpg');
+}
+
+async function ffmpegSync(args: string[]): Promise<void> {
+  const { ffmpegPath } = await getMediaTools();
+  const res = spawnSync(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: 'pipe' });
+  if (res.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${res.stderr}`);
+}
+
+/** Ingests a copy of `path` (ingest consumes its input) and returns the new file's id. */
+async function ingest(ctx: AppContext, path: string): Promise<string> {
+  const copy = `${path}.ingest`;
   await copyFile(path, copy);
-  const auth = (await ctx.projects.authenticate(ctx.config.initialApiKey!))!;
-  const file = await ctx.ingest.ingestLocalFile(auth, copy, { createdBy: auth.keyId });
-  return { fileId: file.id, path };
+  const auth = (await ctx.projects.authenticate(KEY))!;
+  return (await ctx.ingest.ingestLocalFile(auth, copy, { createdBy: auth.keyId })).id;
+}
+
+/** POST /tasks through the HTTP layer, then the wall time until the engine reports it completed. */
+async function timeTask(
+  ctx: AppContext,
+  app: Awaited<ReturnType<typeof buildApp>>,
+  body: Record<string, unknown>,
+): Promise<number> {
+  let id: string | undefined;
+  let early: { id: string; status: string } | undefined;
+  let resolveDone: (status: string) => void = () => {};
+  const done = new Promise<string>((r) => (resolveDone = r));
+  const off = ctx.taskSignals.on((s) => {
+    if (s.type !== 'finished') return;
+    if (id === undefined) early = s;
+    else if (s.id === id) resolveDone(s.status);
+  });
+  try {
+    const t0 = performance.now();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/tasks',
+      headers: { authorization: `Bearer ${KEY}`, 'accept-version': '2025-08-20' },
+      payload: body,
+    });
+    if (res.statusCode >= 300) throw new Error(`POST /tasks answered ${res.statusCode}: ${res.body}`);
+    id = (res.json() as { id: string }).id;
+    if (early?.id === id) resolveDone(early.status);
+    const status = await done;
+    const ms = performance.now() - t0;
+    if (status !== 'completed') {
+      const row = await ctx.repos.tasks.getById(id);
+      throw new Error(`task ${id} ${status}: ${row?.error}`);
+    }
+    return ms;
+  } finally {
+    off();
+  }
+}
+
+interface Comparison {
+  task: number;
+  direct: number;
+  runs: number;
+}
+
+/**
+ * One task at a time through POST /tasks against the same work done directly, interleaved so that
+ * load from elsewhere on the machine hits both alike; one unmeasured round first warms both paths.
+ */
+async function compare(
+  what: 'video' | 'image',
+  runs: number,
+  /** does the work directly and returns the ms of the part that is the baseline */
+  direct: (inPath: string, outPath: string) => Promise<number>,
+): Promise<Comparison> {
+  const dataDir = await mkdtemp(join(tmpdir(), `mediary-bench-${what}-`));
+  const ctx = await context(dataDir, [], 1);
+  try {
+    const inPath = join(dataDir, what === 'video' ? 'in.mp4' : 'in.jpg');
+    if (what === 'video') {
+      await ffmpegSync([
+        ...['-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30:duration=${VIDEO_SECONDS}`],
+        ...['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${VIDEO_SECONDS}`],
+        ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest'],
+        inPath,
+      ]);
+    } else {
+      // a detailed picture (test pattern), not a flat one: decode cost like a photo's
+      await ffmpegSync(['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080', '-frames:v', '1', '-q:v', '3', inPath]);
+    }
+    const fileId = await ingest(ctx, inPath);
+    const app = await buildApp(ctx, { logger: false });
+    await ctx.startWorker();
+    const body = { kind: what, file_id: fileId, ...(what === 'video' ? VIDEO_OPTIONS : IMAGE_OPTIONS) };
+    const tasks: number[] = [];
+    const directs: number[] = [];
+    for (let i = 0; i <= runs; i++) {
+      const out = join(dataDir, `direct-${i}.${what === 'video' ? 'mp4' : 'webp'}`);
+      const d = await direct(inPath, out);
+      await rm(out, { force: true });
+      const t = await timeTask(ctx, app, body);
+      if (i === 0) continue;
+      directs.push(d);
+      tasks.push(t);
+    }
+    await app.close();
+    return { task: median(tasks), direct: median(directs), runs };
+  } finally {
+    await ctx.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The video runner's own plan for the input (planVideo with the task's options), run as plain ffmpeg.
+ * Only the ffmpeg process is timed: the probe and the plan are the task's overhead, not the baseline's.
+ */
+async function ffmpegDirect(inPath: string, outPath: string): Promise<number> {
+  const sniffed = (await sniffFile(inPath))!;
+  const probe = await probeFile(inPath, sniffed);
+  const plan = planVideo(probe, VIDEO_OPTIONS, inPath, outPath, { encoders: await ffmpegEncoders() });
+  const { ffmpegPath } = await getMediaTools();
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(ffmpegPath, ['-hide_banner', '-loglevel', 'error', ...plan.args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg failed: ${err}`))));
+  });
+  return performance.now() - t0;
+}
+
+function videoVsFfmpeg(): Promise<Comparison> {
+  return compare('video', VIDEO_RUNS, ffmpegDirect);
+}
+
+function sharpResize(path: string) {
+  return sharp(path).rotate().resize({ width: 320 }).webp({ quality: 80 });
+}
+
+function imageVsSharp(): Promise<Comparison> {
+  return compare('image', IMAGE_RUNS, async (inPath, outPath) => {
+    const t0 = performance.now();
+    await sharpResize(inPath).toFile(outPath);
+    return performance.now() - t0;
+  });
 }
 
 async function latency(): Promise<{ p50: number; p99: number }> {
@@ -71,17 +232,18 @@ async function latency(): Promise<{ p50: number; p99: number }> {
   };
   const ctx = await context(dataDir, [probe], 2);
   try {
-    const { fileId } = await seedImage(ctx, dataDir);
+    const seed = join(dataDir, 'seed.jpg');
+    await smallJpeg(seed);
+    const fileId = await ingest(ctx, seed);
     const app = await buildApp(ctx, { logger: false });
     await ctx.startWorker();
-    const key = ctx.config.initialApiKey!;
     const samples: number[] = [];
     for (let i = 0; i < LATENCY_TASKS; i++) {
       const t0 = performance.now();
       const res = await app.inject({
         method: 'POST',
         url: '/tasks',
-        headers: { authorization: `Bearer ${key}`, 'accept-version': '2025-08-20' },
+        headers: { authorization: `Bearer ${KEY}`, 'accept-version': '2025-08-20' },
         payload: { kind: 'probe', file_id: fileId },
       });
       const id = (res.json() as { id: string }).id;
@@ -97,37 +259,21 @@ async function latency(): Promise<{ p50: number; p99: number }> {
   }
 }
 
-async function resizeKind(): Promise<{ def: TaskKindDefinition; real: boolean }> {
-  try {
-    const mod = (await import('../src/runners/image.runner.js')) as { imageKind?: TaskKindDefinition };
-    if (mod.imageKind) return { def: mod.imageKind, real: true };
-  } catch {
-    // the image runner is not there yet
-  }
-  const def: TaskKindDefinition = {
-    kind: 'image',
-    accepts: ['image'],
-    options: Type.Object({}, { additionalProperties: true }),
-    description: 'bench stand-in: writes a few bytes',
-    run: async (c) => {
-      const out = join(c.workDir, 'out.txt');
-      await (await import('node:fs/promises')).writeFile(out, 'x');
-      return {
-        outputs: [{ localPath: out, object: 'source', kind: 'image', type: 'text/plain', ext: 'txt' }],
-      };
-    },
-  };
-  return { def, real: false };
+async function resizeKind(): Promise<TaskKindDefinition> {
+  const mod = (await import('../src/runners/image.runner.js')) as { imageKind: TaskKindDefinition };
+  return mod.imageKind;
 }
 
 async function throughput(def: TaskKindDefinition, slots: number): Promise<number> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mediary-bench-tasks-'));
   const ctx = await context(dataDir, [def], slots);
   try {
-    const { fileId } = await seedImage(ctx, dataDir);
-    const auth = (await ctx.projects.authenticate(ctx.config.initialApiKey!))!;
+    const seed = join(dataDir, 'seed.jpg');
+    await smallJpeg(seed);
+    const fileId = await ingest(ctx, seed);
+    const auth = (await ctx.projects.authenticate(KEY))!;
     for (let i = 0; i < RESIZE_TASKS; i++) {
-      await ctx.tasks.create(auth, { kind: def.kind, file_id: fileId, width: 320, format: 'webp' });
+      await ctx.tasks.create(auth, { kind: def.kind, file_id: fileId, ...IMAGE_OPTIONS });
     }
     const engine = ctx.createWorker({ concurrency: slots });
     const t0 = performance.now();
@@ -147,61 +293,101 @@ async function throughput(def: TaskKindDefinition, slots: number): Promise<numbe
   }
 }
 
-/** The same resize with sharp alone, `parallel` at a time. */
-async function sharpAlone(path: string, parallel: number): Promise<number> {
+/** The same resize with sharp alone, `parallel` at a time, written to files as the runner does. */
+async function sharpAlone(path: string, dir: string, parallel: number): Promise<number> {
   const t0 = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
       while (next < RESIZE_TASKS) {
-        next++;
-        await sharp(path).rotate().resize({ width: 320 }).webp({ quality: 80 }).toBuffer();
+        const i = next++;
+        await sharpResize(path).toFile(join(dir, `out-${i}.webp`));
       }
     }),
   );
   return RESIZE_TASKS / ((performance.now() - t0) / 1000);
 }
 
+const pct = (task: number, base: number) => `${task >= base ? '+' : ''}${fmt((100 * (task - base)) / base, 1)}%`;
+
 export async function benchTasks(): Promise<Record<string, number>> {
+  // the same process-wide sharp settings for the engine and for the baselines (no operation cache)
+  configureSharp();
+  const video = await videoVsFfmpeg();
+  process.stdout.write(
+    `video task (${VIDEO_SECONDS} s 1280×720 H.264 → 640 px H.264/AAC MP4), median of ${video.runs}: ` +
+      `task ${fmt(video.task)} ms, ffmpeg direct ${fmt(video.direct)} ms\n`,
+  );
+  const image = await imageVsSharp();
+  process.stdout.write(
+    `image task (1920×1080 JPEG → 320 px WebP), median of ${image.runs}: ` +
+      `task ${fmt(image.task, 2)} ms, sharp direct ${fmt(image.direct, 2)} ms\n`,
+  );
   const lat = await latency();
   process.stdout.write(
-    `create→processing latency, embedded (SQLite, in-process worker), ${LATENCY_TASKS} tasks: ` +
-      `p50 ${fmt(lat.p50, 2)} ms, p99 ${fmt(lat.p99, 2)} ms\n`,
+    `create→processing latency, ${LATENCY_TASKS} tasks: p50 ${fmt(lat.p50, 2)} ms, p99 ${fmt(lat.p99, 2)} ms\n`,
   );
-  const { def, real } = await resizeKind();
-  const what = real ? 'image resizes 1280×720 JPEG → 320 px WebP' : 'trivial tasks (no image runner yet)';
+  const def = await resizeKind();
   const one = await throughput(def, 1);
   const two = await throughput(def, 2);
-  process.stdout.write(`${what}, ${RESIZE_TASKS} tasks: 1 slot ${fmt(one, 1)}/s, 2 slots ${fmt(two, 1)}/s\n`);
-  const result: Record<string, number> = {
+  const dir = await mkdtemp(join(tmpdir(), 'mediary-bench-sharp-'));
+  const path = join(dir, 'in.jpg');
+  await smallJpeg(path);
+  await sharpAlone(path, dir, 1); // warm-up
+  const raw1 = await sharpAlone(path, dir, 1);
+  const raw2 = await sharpAlone(path, dir, 2);
+  await rm(dir, { recursive: true, force: true });
+  process.stdout.write(
+    `1280×720 JPEG → 320 px WebP, ${RESIZE_TASKS} tasks: 1 slot ${fmt(one, 1)}/s, 2 slots ${fmt(two, 1)}/s; ` +
+      `sharp alone 1 at a time ${fmt(raw1, 1)}/s, 2 at a time ${fmt(raw2, 1)}/s\n`,
+  );
+
+  const rows: [string, string, string, string][] = [
+    [
+      `video task, ${VIDEO_SECONDS} s 720p → 640 px (median of ${video.runs})`,
+      `${fmt(video.task)} ms`,
+      `ffmpeg direct ${fmt(video.direct)} ms`,
+      `${pct(video.task, video.direct)} (aim < 5%)`,
+    ],
+    [
+      `image task, 1080p JPEG → 320 px WebP (median of ${image.runs})`,
+      `${fmt(image.task, 1)} ms`,
+      `sharp direct ${fmt(image.direct, 1)} ms`,
+      `${pct(image.task, image.direct)} (aim < 15%)`,
+    ],
+    [`create→processing latency p50 (${LATENCY_TASKS} tasks)`, `${fmt(lat.p50, 2)} ms`, '–', '–'],
+    [`create→processing latency p99 (${LATENCY_TASKS} tasks)`, `${fmt(lat.p99, 2)} ms`, '–', '–'],
+    [
+      `720p JPEG → 320 px WebP, 1 worker (${RESIZE_TASKS} tasks)`,
+      `${fmt(one, 1)} tasks/s`,
+      `sharp alone ${fmt(raw1, 1)}/s`,
+      `${fmt(one / raw1, 2)}×`,
+    ],
+    [
+      `720p JPEG → 320 px WebP, 2 workers (${RESIZE_TASKS} tasks)`,
+      `${fmt(two, 1)} tasks/s`,
+      `sharp 2 at a time ${fmt(raw2, 1)}/s`,
+      `${fmt(two / raw2, 2)}×`,
+    ],
+  ];
+  const head: [string, string, string, string] = ['measurement', 'mediary', 'baseline', 'ratio / overhead'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `${r.map((c, i) => c.padEnd(widths[i])).join('  ')}\n`;
+  process.stdout.write(`\n${line(head)}${line(widths.map((w) => '-'.repeat(w)))}`);
+  for (const r of rows) process.stdout.write(line(r));
+
+  return {
+    videoTaskMs: video.task,
+    videoFfmpegMs: video.direct,
+    imageTaskMs: image.task,
+    imageSharpMs: image.direct,
     latencyP50Ms: lat.p50,
     latencyP99Ms: lat.p99,
     tasksPerSec1: one,
     tasksPerSec2: two,
+    sharpPerSec1: raw1,
+    sharpPerSec2: raw2,
   };
-  if (real) {
-    const dir = await mkdtemp(join(tmpdir(), 'mediary-bench-sharp-'));
-    const path = join(dir, 'in.jpg');
-    await sharp({ create: { width: 1280, height: 720, channels: 3, background: '#336699' } })
-      .composite([
-        {
-          input: Buffer.from(
-            '<svg width="640" height="360"><circle cx="320" cy="180" r="150" fill="#f80"/></svg>',
-          ),
-        },
-      ])
-      .jpeg()
-      .toFile(path);
-    const raw1 = await sharpAlone(path, 1);
-    const raw2 = await sharpAlone(path, 2);
-    await rm(dir, { recursive: true, force: true });
-    process.stdout.write(
-      `sharp alone: 1 at a time ${fmt(raw1, 1)}/s, 2 at a time ${fmt(raw2, 1)}/s; ` +
-        `engine/raw ${fmt(one / raw1, 2)} (1), ${fmt(two / raw2, 2)} (2)\n`,
-    );
-    Object.assign(result, { sharpPerSec1: raw1, sharpPerSec2: raw2 });
-  }
-  return result;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchTasks();

@@ -17,6 +17,7 @@ export async function startServer(config: Config): Promise<Running> {
   const { createdKey } = await ctx.projects.bootstrap(config.initialApiKey);
   const tls = config.trustProxy ? undefined : await loadTls(config);
   const stops: (() => Promise<void>)[] = [];
+  const banner: string[] = [];
   let apiUrl: string | undefined;
   if (config.role !== 'worker') {
     const app = await buildApp(ctx, { tls });
@@ -24,14 +25,16 @@ export async function startServer(config: Config): Promise<Running> {
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     apiUrl = `${config.trustProxy ? 'http' : 'https'}://${config.host}:${port}`;
-    app.log.info(`API listening on ${apiUrl} (links use ${config.publicUrl})`);
+    banner.push(`  API       ${config.publicUrl}  (listening on ${apiUrl})`);
     stops.push(() => app.close());
   }
   if (config.role !== 'worker') {
     // delivery host: files, uploads and tus on their own port, same TLS; plus the abandoned-upload sweeper
     const delivery = await buildDeliveryApp(ctx, { tls });
     await delivery.listen({ host: config.host, port: config.deliveryPort });
-    delivery.log.info(`delivery listening on port ${config.deliveryPort} (URLs use ${config.deliveryUrl})`);
+    const daddr = delivery.server.address();
+    const dport = typeof daddr === 'object' && daddr ? daddr.port : config.deliveryPort;
+    banner.push(`  delivery  ${config.deliveryUrl}  (listening on ${config.host}:${dport})`);
     const stopSweeper = startUploadSweeper(ctx);
     stops.push(async () => {
       stopSweeper();
@@ -47,7 +50,9 @@ export async function startServer(config: Config): Promise<Running> {
   if (config.role !== 'api' && config.workerConcurrency > 0) {
     // the context stops it on close; with role all it shares the process (and its wake-ups) with the API
     await ctx.startWorker();
+    banner.push(`  worker    ${config.workerConcurrency} task slot(s)`);
   }
+  banner.push(`  data      ${config.dataDir}  (${ctx.store.dialect}, ${ctx.blobs.kind} storage)`);
   if (createdKey) {
     process.stdout.write(
       `\nFirst start: created org, projects "development" and "production", and an API key for "development"` +
@@ -60,6 +65,7 @@ export async function startServer(config: Config): Promise<Running> {
       `TLS: self-signed certificate at ${tls.certPath} (trust it, or use NODE_EXTRA_CA_CERTS)\n`,
     );
   }
+  process.stdout.write(`mediary ready (role ${config.role})\n${banner.join('\n')}\n`);
   return {
     ctx,
     apiUrl,

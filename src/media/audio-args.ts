@@ -1,5 +1,5 @@
 import { OptionError } from './errors.js';
-import { parseQuality, parseTrim, type QualityLevel, scaleQuality, secs } from './options.js';
+import { parseBitrate, parseQuality, parseTrim, type QualityLevel, scaleQuality, secs } from './options.js';
 
 export type AudioFormat = 'mp3' | 'aac' | 'wav' | 'ogg' | 'opus' | 'flac' | 'alac';
 export const AUDIO_FORMATS: readonly AudioFormat[] = ['mp3', 'aac', 'wav', 'ogg', 'opus', 'flac', 'alac'];
@@ -173,17 +173,7 @@ export function planAudio(
   }
   const spec = FORMATS[format];
   const quality = parseQuality(opts.quality);
-  let bitrate: number | undefined;
-  if (opts.bitrate !== undefined && opts.bitrate !== null && opts.bitrate !== '') {
-    const n = typeof opts.bitrate === 'number' ? opts.bitrate : Number(opts.bitrate);
-    if (!Number.isFinite(n) || n < 32_000 || n > 320_000) {
-      throw new OptionError(
-        'bitrate',
-        `bitrate must be between 32000 and 320000 bits per second; got "${opts.bitrate}".`,
-      );
-    }
-    bitrate = Math.round(n);
-  }
+  let bitrate = parseBitrate(opts.bitrate, 32_000, 320_000);
   if (spec.lossy) bitrate ??= audioBitrateFor(format, quality);
   else bitrate = undefined;
   const trim = parseTrim(opts.start, opts.end, input.duration);

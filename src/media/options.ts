@@ -11,43 +11,86 @@ export const QUALITY_LEVELS: readonly QualityLevel[] = ['very_low', 'low', 'medi
 /** A size option: pixels, or "NN%" of the input. */
 export type SizeValue = number | string;
 
+/** The ranges a size option may take; the task schemas have the same (spec §6.4). */
+export interface SizeLimits {
+  /** whole pixels, 1 to this */
+  maxPixels: number;
+  /** whole percentages of the input, 1 to this */
+  maxPercent: number;
+}
+
+/** Video and image outputs: up to 8192 pixels (the spec's longest edge) or 1–999% of the input. */
+export const SIZE_LIMITS: SizeLimits = { maxPixels: 8192, maxPercent: 999 };
+
+/** What the encoders write at most: a percentage of a large input still has to fit. */
 export const MAX_OUTPUT_SIDE = 16384;
 
+/** A parsed size option: pixels, or a percentage of the input side. */
+export type Size = { px: number; percent?: undefined } | { percent: number; px?: undefined };
+
 /**
- * Resolves a width/height option against the input side. Returns undefined when the option is absent.
- * Percentages need the input side; pixels do not.
+ * Reads a width/height option: a whole number of pixels (also as text, "640" or "640px") or a whole
+ * percentage ("50%"), each within `limits`. Returns undefined when the option is absent.
+ */
+export function parseSizeOption(
+  name: string,
+  value: SizeValue | undefined | null,
+  limits: SizeLimits = SIZE_LIMITS,
+): Size | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  if (text?.endsWith('%')) {
+    const percent = Number(text.slice(0, -1));
+    if (!Number.isInteger(percent) || percent < 1 || percent > limits.maxPercent) {
+      throw new OptionError(
+        name,
+        `${name} as a percentage must be a whole number from 1 to ${limits.maxPercent}%; got "${value}".`,
+      );
+    }
+    return { percent };
+  }
+  const px =
+    text === undefined
+      ? Number(value)
+      : /^\d+(\.\d+)?\s*(px)?$/.test(text)
+        ? Number.parseFloat(text)
+        : Number.NaN;
+  if (!Number.isFinite(px)) {
+    throw new OptionError(
+      name,
+      `${name} must be a number of pixels or a percentage like "50%"; got "${value}".`,
+    );
+  }
+  if (!Number.isInteger(px) || px < 1 || px > limits.maxPixels) {
+    throw new OptionError(
+      name,
+      `${name} must be a whole number of pixels from 1 to ${limits.maxPixels}; got "${value}".`,
+    );
+  }
+  return { px };
+}
+
+/**
+ * Resolves a width/height option against the input side to pixels. Returns undefined when the option
+ * is absent. Percentages need the input side; pixels do not.
  */
 export function parseSize(
   name: string,
   value: SizeValue | undefined | null,
   inputSide?: number,
+  limits: SizeLimits = SIZE_LIMITS,
 ): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  let px: number;
-  if (typeof value === 'string' && value.trim().endsWith('%')) {
-    const pct = Number(value.trim().slice(0, -1));
-    if (!Number.isFinite(pct) || pct <= 0 || pct > 1000) {
-      throw new OptionError(
-        name,
-        `${name} must be a number of pixels or a percentage like "50%"; got "${value}".`,
-      );
-    }
-    if (!inputSide) throw new OptionError(name, `${name} as a percentage needs an input with a known size.`);
-    px = (inputSide * pct) / 100;
-  } else {
-    px = typeof value === 'number' ? value : Number(value);
-    if (!Number.isFinite(px) || (typeof value === 'string' && !/^\s*\d+(\.\d+)?\s*(px)?\s*$/.test(value))) {
-      throw new OptionError(
-        name,
-        `${name} must be a number of pixels or a percentage like "50%"; got "${value}".`,
-      );
-    }
+  const size = parseSizeOption(name, value, limits);
+  if (size?.percent === undefined) return size?.px;
+  if (!inputSide) throw new OptionError(name, `${name} as a percentage needs an input with a known size.`);
+  const px = Math.round((inputSide * size.percent) / 100);
+  if (px < 1 || px > MAX_OUTPUT_SIDE) {
+    throw new OptionError(
+      name,
+      `${name} "${value}" of ${inputSide} pixels would be ${px} pixels; it must be between 1 and ${MAX_OUTPUT_SIDE}.`,
+    );
   }
-  const rounded = Math.round(px);
-  if (rounded < 1 || rounded > MAX_OUTPUT_SIDE) {
-    throw new OptionError(name, `${name} must be between 1 and ${MAX_OUTPUT_SIDE} pixels; got ${rounded}.`);
-  }
-  return rounded;
+  return px;
 }
 
 export function parseFit(value: string | undefined | null, fallback: Fit): Fit {
@@ -138,14 +181,31 @@ export function parseQuality(value: number | string | undefined | null): number 
     return value.toLowerCase() as QualityLevel;
   }
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(n) || n < 1 || n > 100) {
+  if (!Number.isInteger(n) || n < 1 || n > 100) {
     throw new OptionError(
       'quality',
-      `quality must be 1–100 or one of ${QUALITY_LEVELS.join(', ')}; got "${value}".`,
+      `quality must be a whole number from 1 to 100 or one of ${QUALITY_LEVELS.join(', ')}; got "${value}".`,
       QUALITY_LEVELS,
     );
   }
-  return Math.round(n);
+  return n;
+}
+
+/** A bitrate option in bits per second: a whole number within [min, max], as the task schemas have it. */
+export function parseBitrate(
+  value: number | string | undefined | null,
+  min: number,
+  max: number,
+): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new OptionError(
+      'bitrate',
+      `bitrate must be a whole number of bits per second from ${min} to ${max}; got "${value}".`,
+    );
+  }
+  return n;
 }
 
 /** Linear map of quality 1–100 onto [at1, at100] (either direction), rounded. */

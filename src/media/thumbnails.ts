@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { OptionError } from './errors.js';
+import { MediaError, OptionError } from './errors.js';
 import { type RunFfmpegOptions, runFfmpeg } from './ffmpeg.js';
 import { imageMetadata } from './image.js';
-import { parseSize, type SizeValue } from './options.js';
+import { parseSizeOption, type Size, type SizeValue } from './options.js';
 
 export type SpriteFormat = 'jpeg' | 'png' | 'webp';
 export const SPRITE_FORMATS: readonly SpriteFormat[] = ['jpeg', 'png', 'webp'];
@@ -36,10 +36,24 @@ export interface ThumbnailTrack extends ThumbnailGrid {
   vtt: string;
 }
 
+/** What the builder needs to know of the input video (a ProbeResult fits); sizes as displayed. */
+export interface ThumbnailInput {
+  duration?: number;
+  width?: number;
+  height?: number;
+  fps?: number;
+}
+
 export const DEFAULT_THUMBNAIL_WIDTH = 160;
 export const MAX_THUMBNAILS = 100;
+/** The longest side of one tile. */
+export const MAX_TILE_SIDE = 1920;
+/** Above this a browser has too many tiles to scroll through; count caps it. */
+export const MAX_INTERVAL = 3600;
+/** WebP cannot be larger than this on either side; JPEG and PNG sprites this wide are useless anyway. */
+export const MAX_SPRITE_SIDE = 16383;
 const DEFAULT_INTERVAL = 5;
-const MAX_TILE_SIDE = 1920;
+const MAX_SAMPLE_RATE = 240;
 
 const MIME: Record<SpriteFormat, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 const EXT: Record<SpriteFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
@@ -63,10 +77,10 @@ export function thumbnailSchedule(
   let interval = DEFAULT_INTERVAL;
   if (opts.interval !== undefined && opts.interval !== null) {
     interval = Number(opts.interval);
-    if (!Number.isFinite(interval) || interval <= 0) {
+    if (!Number.isFinite(interval) || interval <= 0 || interval > MAX_INTERVAL) {
       throw new OptionError(
         'interval',
-        `interval must be a number of seconds above 0; got "${opts.interval}".`,
+        `interval must be a number of seconds above 0 and at most ${MAX_INTERVAL}; got "${opts.interval}".`,
       );
     }
   }
@@ -124,57 +138,156 @@ function spriteFormat(value: string | undefined): SpriteFormat {
   return named;
 }
 
-/** The tile scale filter: exact sizes when known, ffmpeg expressions for percentages. */
-function tileScale(opts: ThumbnailOptions): string {
-  const side = (name: 'width' | 'height', value: SizeValue | undefined): string | undefined => {
-    if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value === 'string' && value.trim().endsWith('%')) {
-      const pct = Number(value.trim().slice(0, -1));
-      if (!Number.isFinite(pct) || pct <= 0 || pct > 100) {
-        throw new OptionError(name, `${name} as a percentage must be between 0 and 100%; got "${value}".`);
-      }
-      const base = name === 'width' ? 'iw' : 'ih';
-      return `trunc(${base}*${pct / 100}/2)*2`;
-    }
-    const px = parseSize(name, value)!;
-    if (px > MAX_TILE_SIDE)
-      throw new OptionError(name, `${name} must be at most ${MAX_TILE_SIDE} pixels; got ${px}.`);
-    return String(Math.max(2, Math.round(px / 2) * 2));
-  };
-  let w = side('width', opts.width);
-  const h = side('height', opts.height);
-  if (w === undefined && h === undefined) w = String(DEFAULT_THUMBNAIL_WIDTH);
-  return `scale=${w ?? -2}:${h ?? -2}`;
+const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+/** A percentage of a side, rounded down to even pixels, as `trunc(iw*p/2)*2` does in ffmpeg. */
+const evenPart = (side: number, percent: number) => Math.max(2, Math.trunc((side * percent) / 100 / 2) * 2);
+
+/**
+ * The tile size in even pixels: default 160 px wide, a missing side in proportion to the displayed
+ * picture. Without the input's size the scale is left to ffmpeg expressions and the size is unknown.
+ */
+function tileSize(
+  opts: ThumbnailOptions,
+  input: ThumbnailInput,
+): { width?: number; height?: number; scale: string } {
+  const limits = { maxPixels: MAX_TILE_SIDE, maxPercent: 100 };
+  let w = parseSizeOption('width', opts.width, limits);
+  const h = parseSizeOption('height', opts.height, limits);
+  if (!w && !h) w = { px: DEFAULT_THUMBNAIL_WIDTH };
+  const { width: iw, height: ih } = input;
+  if (!iw || !ih) {
+    const expr = (size: Size | undefined, base: string) =>
+      size === undefined
+        ? '-2'
+        : size.px !== undefined
+          ? String(even(size.px))
+          : `trunc(${base}*${size.percent / 100}/2)*2`;
+    return { scale: `scale=${expr(w, 'iw')}:${expr(h, 'ih')}` };
+  }
+  const side = (size: Size | undefined, of: number) =>
+    size === undefined ? undefined : size.px !== undefined ? even(size.px) : evenPart(of, size.percent);
+  let width = side(w, iw);
+  let height = side(h, ih);
+  width ??= even((height! * iw) / ih);
+  height ??= even((width * ih) / iw);
+  return { width, height, scale: `scale=${width}:${height}` };
+}
+
+/** What the thumbnails of a video will be, worked out before any frame is decoded. */
+export interface ThumbnailPlan {
+  count: number;
+  interval: number;
+  duration: number;
+  columns: number;
+  rows: number;
+  /** known when the input's picture size is */
+  tileWidth?: number;
+  tileHeight?: number;
+  spriteWidth?: number;
+  spriteHeight?: number;
+  format: SpriteFormat;
+  mime: string;
+  ext: string;
+  /** the ffmpeg scale filter making one tile */
+  scale: string;
 }
 
 /**
- * Builds the sprite in one ffmpeg pass (fps sampling → scale → tile) and returns it with its VTT.
- * `spriteUrl` may be a placeholder the caller replaces, or use thumbnailVtt() again with the grid.
+ * Schedule, grid, tile and sprite size for these options: refuses, before any work, options that
+ * cannot be honoured and a sprite too large to write.
+ */
+export function planThumbnails(input: ThumbnailInput, opts: ThumbnailOptions): ThumbnailPlan {
+  const format = spriteFormat(opts.format);
+  if (!input.duration) {
+    throw new MediaError(
+      'unsupported_media',
+      'The input video has no known duration, so thumbnails cannot be spread over it.',
+    );
+  }
+  const { count, interval } = thumbnailSchedule(opts, input.duration);
+  const { columns, rows } = gridFor(count);
+  const tile = tileSize(opts, input);
+  const plan: ThumbnailPlan = {
+    count,
+    interval,
+    duration: input.duration,
+    columns,
+    rows,
+    tileWidth: tile.width,
+    tileHeight: tile.height,
+    format,
+    mime: MIME[format],
+    ext: EXT[format],
+    scale: tile.scale,
+  };
+  if (tile.width && tile.height) {
+    plan.spriteWidth = columns * tile.width;
+    plan.spriteHeight = rows * tile.height;
+    if (Math.max(plan.spriteWidth, plan.spriteHeight) > MAX_SPRITE_SIDE) {
+      throw new OptionError(
+        tile.width >= tile.height ? 'width' : 'height',
+        `The sprite of ${count} thumbnails at ${tile.width}×${tile.height} would be ${plan.spriteWidth}×${plan.spriteHeight}, over ${MAX_SPRITE_SIDE} pixels on a side; choose fewer or smaller thumbnails.`,
+      );
+    }
+  }
+  return plan;
+}
+
+/** Seconds for an ffmpeg expression: plain decimal, no exponent. */
+const num = (n: number) => String(Math.round(n * 1e6) / 1e6);
+
+/**
+ * Filters that keep exactly `count` frames: the first frame at or after the middle of each slot.
+ * The video is resampled to a constant rate of at least two frames a slot, so every slot has a frame
+ * of its own, and padded at the end with its last frame, so the last slot has one even when its middle
+ * lies past the end. (ffmpeg 5.1's `fps=1/interval:start_time=…` instead rounds start_time onto its
+ * output grid and drops the last slot at the end of the input: tiles half a slot early, a black last
+ * tile, and no frame at all for a video shorter than two intervals.)
+ */
+function sampleFilters(plan: ThumbnailPlan, inputFps: number | undefined): string[] {
+  const i = plan.interval;
+  const first = i / 2;
+  // a bogus probed rate (some containers report the timebase) must not make millions of frames
+  const rate = Math.max(Math.min(inputFps ?? 25, MAX_SAMPLE_RATE), 2 / i);
+  const slot = (t: string) => `floor((${t}-${num(first)})/${num(i)})`;
+  return [
+    `fps=fps=${num(rate)}:round=near`,
+    `tpad=stop_mode=clone:stop_duration=${num(i)}`,
+    `select='gte(t\\,${num(first)})*lt(t\\,${num(first + plan.count * i)})` +
+      `*(isnan(prev_selected_t)+gte(${slot('t')}\\,${slot('prev_selected_t')}+1))'`,
+  ];
+}
+
+const CODEC_ARGS: Record<SpriteFormat, string[]> = {
+  jpeg: ['-c:v', 'mjpeg', '-q:v', '4', '-pix_fmt', 'yuvj420p'],
+  png: ['-c:v', 'png'],
+  webp: ['-c:v', 'libwebp', '-quality', '80'],
+};
+
+/**
+ * Builds the sprite in one ffmpeg pass (sample → scale → tile) and returns it with its VTT.
+ * `input` is the video's duration in seconds, or its probe facts (a ProbeResult fits): with its
+ * picture size the tiles have an exact size known in advance, with its frame rate the sampling
+ * follows it. `spriteUrl` may be a placeholder the caller replaces, or use thumbnailVtt() again with
+ * the grid.
  */
 export async function makeThumbnailTrack(
   inPath: string,
   outDir: string,
   opts: ThumbnailOptions,
-  durationSeconds: number,
+  input: number | ThumbnailInput,
   spriteUrl: string,
   run: Omit<RunFfmpegOptions, 'durationSeconds'> = {},
 ): Promise<ThumbnailTrack> {
-  const format = spriteFormat(opts.format);
-  const { count, interval } = thumbnailSchedule(opts, durationSeconds);
-  const { columns, rows } = gridFor(count);
-  const spritePath = join(outDir, `sprite.${EXT[format]}`);
-  // sample at the middle of each interval: the very first frame is often black
+  const facts = typeof input === 'number' ? { duration: input } : input;
+  const plan = planThumbnails(facts, opts);
+  const spritePath = join(outDir, `sprite.${plan.ext}`);
   const filters = [
-    `fps=fps=${(1 / interval).toFixed(6)}:start_time=${(interval / 2).toFixed(3)}:round=near`,
-    tileScale(opts),
+    ...sampleFilters(plan, facts.fps),
+    plan.scale,
     'setsar=1',
-    `tile=${columns}x${rows}`,
+    `tile=${plan.columns}x${plan.rows}`,
   ];
-  const codecArgs: Record<SpriteFormat, string[]> = {
-    jpeg: ['-c:v', 'mjpeg', '-q:v', '4', '-pix_fmt', 'yuvj420p'],
-    png: ['-c:v', 'png'],
-    webp: ['-c:v', 'libwebp', '-quality', '80'],
-  };
   await runFfmpeg(
     [
       '-y',
@@ -185,35 +298,44 @@ export async function makeThumbnailTrack(
       '0:v:0',
       '-an',
       '-sn',
+      '-dn',
       '-map_metadata',
       '-1',
       '-vf',
       filters.join(','),
+      // the selected frames keep their own times: no duplicating or dropping to a rate
+      '-fps_mode',
+      'passthrough',
       '-frames:v',
       '1',
-      ...codecArgs[format],
+      ...CODEC_ARGS[plan.format],
       '-update',
       '1',
       spritePath,
     ],
-    { ...run, durationSeconds },
+    { ...run, durationSeconds: plan.duration },
   );
   const sprite = await imageMetadata(spritePath);
+  if (plan.spriteWidth && (sprite.width !== plan.spriteWidth || sprite.height !== plan.spriteHeight)) {
+    throw new Error(
+      `The sprite came out ${sprite.width}×${sprite.height} instead of ${plan.spriteWidth}×${plan.spriteHeight}.`,
+    );
+  }
   const grid: ThumbnailGrid = {
-    count,
-    columns,
-    rows,
-    tileWidth: Math.round(sprite.width / columns),
-    tileHeight: Math.round(sprite.height / rows),
-    interval,
-    duration: durationSeconds,
+    count: plan.count,
+    columns: plan.columns,
+    rows: plan.rows,
+    tileWidth: plan.tileWidth ?? Math.round(sprite.width / plan.columns),
+    tileHeight: plan.tileHeight ?? Math.round(sprite.height / plan.rows),
+    interval: plan.interval,
+    duration: plan.duration,
   };
   return {
     ...grid,
     spritePath,
-    spriteMime: MIME[format],
-    spriteExt: EXT[format],
-    spriteFormat: format,
+    spriteMime: plan.mime,
+    spriteExt: plan.ext,
+    spriteFormat: plan.format,
     vtt: thumbnailVtt(grid, spriteUrl),
   };
 }

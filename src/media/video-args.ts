@@ -1,6 +1,7 @@
 import { OptionError } from './errors.js';
 import {
   type Anchor,
+  parseBitrate,
   parseColor,
   parseFit,
   parsePosition,
@@ -9,6 +10,7 @@ import {
   parseTrim,
   type QualityLevel,
   type SizeValue,
+  scaleQuality,
   secs,
 } from './options.js';
 
@@ -112,8 +114,7 @@ export function crfFor(codec: VideoCodec, quality: number | QualityLevel | undef
   const table = CRF[codec];
   if (quality === undefined) return table.default;
   if (typeof quality === 'string') return table.levels[quality];
-  const [at1, at100] = table.range;
-  return Math.round(at1 + ((quality - 1) / 99) * (at100 - at1));
+  return scaleQuality(quality, ...table.range);
 }
 
 const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
@@ -237,24 +238,15 @@ export function videoGeometry(input: VideoInput, opts: VideoOptions): Geometry {
   };
 }
 
+/** Frames per second, 1–60 as the spec and the task schema have it. */
+export const MAX_FPS = 60;
+
 function parseFps(value: number | string | undefined): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(n) || n < 1 || n > 120)
-    throw new OptionError('fps', `fps must be between 1 and 120; got "${value}".`);
+  if (!Number.isFinite(n) || n < 1 || n > MAX_FPS)
+    throw new OptionError('fps', `fps must be between 1 and ${MAX_FPS}; got "${value}".`);
   return Math.round(n * 1000) / 1000;
-}
-
-function parseBitrate(value: number | string | undefined): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(n) || n < 300_000 || n > 60_000_000) {
-    throw new OptionError(
-      'bitrate',
-      `bitrate must be between 300000 and 60000000 bits per second; got "${value}".`,
-    );
-  }
-  return Math.round(n);
 }
 
 function encoderArgs(
@@ -342,7 +334,7 @@ export function planVideo(
   const geometry = videoGeometry(input, opts);
   const fps = parseFps(opts.fps);
   const quality = parseQuality(opts.quality);
-  const bitrate = parseBitrate(opts.bitrate);
+  const bitrate = parseBitrate(opts.bitrate, 300_000, 60_000_000);
   const trim = parseTrim(opts.start, opts.end, input.duration);
   const crf = crfFor(codec, quality);
   const { encoder, args: videoArgs } = encoderArgs(codec, env, crf, bitrate);

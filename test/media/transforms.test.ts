@@ -6,7 +6,12 @@ import { MediaError, OptionError } from '../../src/media/errors.js';
 import { imageFromVideo, transformImage } from '../../src/media/image.js';
 import { probeFile } from '../../src/media/probe.js';
 import { sniffFile } from '../../src/media/sniff.js';
-import { makeThumbnailTrack, thumbnailSchedule, thumbnailVtt } from '../../src/media/thumbnails.js';
+import {
+  makeThumbnailTrack,
+  planThumbnails,
+  thumbnailSchedule,
+  thumbnailVtt,
+} from '../../src/media/thumbnails.js';
 import { transcodeVideo } from '../../src/media/video.js';
 import { audioStream, ffmpeg, ffprobe, makeClip, makeHeic, tempDir, videoStream } from './helpers.js';
 
@@ -277,6 +282,47 @@ describe('transformImage', () => {
   });
 });
 
+interface Cue {
+  start: number;
+  end: number;
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+const cueSeconds = (t: string) => t.split(':').reduce((sum, part) => sum * 60 + Number(part), 0);
+
+function cuesOf(track: { vtt: string }): Cue[] {
+  const cues: Cue[] = [];
+  const re = /(\S+) --> (\S+)\n\S+#xywh=(\d+),(\d+),(\d+),(\d+)/g;
+  for (const m of track.vtt.matchAll(re)) {
+    const [left, top, width, height] = m.slice(3).map(Number);
+    cues.push({ start: cueSeconds(m[1]), end: cueSeconds(m[2]), left, top, width, height });
+  }
+  return cues;
+}
+
+/** One tile's pixels as raw RGB. */
+const tileOf = (path: string, c: Cue) =>
+  sharp(path)
+    .extract({ left: c.left, top: c.top, width: c.width, height: c.height })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+
+/**
+ * Mean brightness of raw RGB pixels. stats() works on the whole input and ignores extract(), so the
+ * tile is cut out to a buffer first and measured from there.
+ */
+async function brightness(rgb: Buffer): Promise<number> {
+  const width = rgb.length / 3;
+  const { channels } = await sharp(rgb, { raw: { width, height: 1, channels: 3 } }).stats();
+  return (channels[0].mean + channels[1].mean + channels[2].mean) / 3;
+}
+
+const difference = (a: Buffer, b: Buffer) => a.reduce((sum, v, i) => sum + Math.abs(v - b[i]), 0) / a.length;
+
 describe('thumbnails', () => {
   it('schedules by count, by interval, and caps the count', () => {
     expect(thumbnailSchedule({ count: 4 }, 10)).toEqual({ count: 4, interval: 2.5 });
@@ -285,6 +331,57 @@ describe('thumbnails', () => {
     expect(thumbnailSchedule({}, 1)).toEqual({ count: 1, interval: 1 });
     expect(thumbnailSchedule({ interval: 1 }, 3600)).toEqual({ count: 100, interval: 36 });
     expect(() => thumbnailSchedule({ count: 0 }, 10)).toThrow(OptionError);
+    expect(() => thumbnailSchedule({ interval: 3601 }, 7200)).toThrow(OptionError);
+  });
+
+  const hd = { duration: 60, width: 1920, height: 1080 };
+
+  it.each([
+    // options, tile size, sprite size
+    [{ count: 4 }, 160, 90, 320, 180],
+    [{ count: 4, width: 80 }, 80, 46, 160, 92],
+    [{ count: 4, height: '10%' }, 192, 108, 384, 216],
+    [{ count: 4, width: 1920 }, 1920, 1080, 3840, 2160],
+    [{ count: 4, width: '100%', height: 2 }, 1920, 2, 3840, 4],
+  ])('planThumbnails %o → tiles %ix%i in a %ix%i sprite', (opts, tw, th, sw, sh) => {
+    expect(planThumbnails(hd, opts)).toMatchObject({
+      tileWidth: tw,
+      tileHeight: th,
+      spriteWidth: sw,
+      spriteHeight: sh,
+    });
+  });
+
+  // the same ranges as the thumbnails task schema
+  it.each([
+    [{ width: 1921 }, 'width'],
+    [{ height: '101%' }, 'height'],
+    [{ width: '0%' }, 'width'],
+    [{ width: 80.5 }, 'width'],
+    [{ count: 101 }, 'count'],
+    [{ count: 2.5 }, 'count'],
+    [{ interval: 0 }, 'interval'],
+    [{ interval: 3601 }, 'interval'],
+    [{ format: 'gif' }, 'format'],
+    [{ count: 100, width: 1920 }, 'width'],
+  ])('planThumbnails refuses %o', (opts, option) => {
+    const err = (() => {
+      try {
+        planThumbnails(hd, opts);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(OptionError);
+    expect((err as OptionError).option).toBe(option);
+  });
+
+  it('planThumbnails needs a duration; without a picture size the tiles are sized by ffmpeg', () => {
+    expect(() => planThumbnails({ width: 1920, height: 1080 }, {})).toThrow(MediaError);
+    expect(planThumbnails({ duration: 10 }, { height: '50%' })).toMatchObject({
+      tileWidth: undefined,
+      scale: 'scale=-2:trunc(ih*0.5/2)*2',
+    });
   });
 
   it('renders VTT cues pointing at sprite regions', () => {
@@ -329,9 +426,50 @@ describe('thumbnails', () => {
       '{{SPRITE}}#xywh=80,46,80,46',
     ]);
     expect(track.vtt).toContain('00:00:01.500 --> 00:00:02.000');
-    // the last tile is a real frame, not the black filler of an incomplete grid
-    const stats = await sharp(track.spritePath).extract({ left: 80, top: 46, width: 80, height: 46 }).stats();
-    expect(stats.channels[0].mean + stats.channels[1].mean + stats.channels[2].mean).toBeGreaterThan(60);
+    // every tile is a real frame (the last one too, not the black filler of an incomplete grid),
+    // and no two tiles show the same moment
+    const tiles = await Promise.all(cuesOf(track).map((c) => tileOf(track.spritePath, c)));
+    for (const [i, tile] of tiles.entries()) {
+      expect(await brightness(tile), `tile ${i}`).toBeGreaterThan(30);
+      for (const other of tiles.slice(i + 1)) expect(tile.equals(other)).toBe(false);
+    }
+  });
+
+  it('each tile is the frame from the middle of its cue', async () => {
+    const track = await makeThumbnailTrack(
+      f('clip.mp4'),
+      tmp.dir,
+      { count: 4, width: 160, format: 'png' },
+      { duration: 2, width: 160, height: 90, fps: 25 },
+      'u',
+    );
+    const cues = cuesOf(track);
+    const tiles = await Promise.all(cues.map((c) => tileOf(track.spritePath, c)));
+    for (const [i, cue] of cues.entries()) {
+      ffmpeg(['-ss', String((cue.start + cue.end) / 2), '-i', f('clip.mp4'), '-frames:v', '1', f('mid.png')]);
+      const frame = await sharp(f('mid.png')).removeAlpha().raw().toBuffer();
+      const own = difference(frame, tiles[i]);
+      tiles.forEach((other, j) => {
+        if (j !== i) expect(own, `tile ${i} vs ${j}`).toBeLessThan(difference(frame, other));
+      });
+    }
+  });
+
+  it('default options on a video shorter than one interval: one tile over the whole video', async () => {
+    const track = await makeThumbnailTrack(f('clip.mp4'), tmp.dir, {}, 2, 'u');
+    expect(track).toMatchObject({ count: 1, columns: 1, rows: 1, tileWidth: 160, tileHeight: 90 });
+    expect(track.vtt).toContain('00:00:00.000 --> 00:00:02.000');
+    expect(await brightness(await tileOf(track.spritePath, cuesOf(track)[0]))).toBeGreaterThan(30);
+  });
+
+  it('a last, shorter interval still gets a real frame', async () => {
+    const track = await makeThumbnailTrack(f('clip.mp4'), tmp.dir, { interval: 1.5 }, 2, 'u');
+    const cues = cuesOf(track);
+    expect(cues.map((c) => [c.start, c.end])).toEqual([
+      [0, 1.5],
+      [1.5, 2],
+    ]);
+    for (const cue of cues) expect(await brightness(await tileOf(track.spritePath, cue))).toBeGreaterThan(30);
   });
 
   it('png sprite with percentage height', async () => {

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { planAudio } from '../../src/media/audio-args.js';
 import { OptionError } from '../../src/media/errors.js';
-import { parseColor, parsePosition, parseSize, parseTrim } from '../../src/media/options.js';
+import {
+  parseBitrate,
+  parseColor,
+  parsePosition,
+  parseQuality,
+  parseSize,
+  parseSizeOption,
+  parseTrim,
+} from '../../src/media/options.js';
 import { crfFor, planVideo, videoGeometry } from '../../src/media/video-args.js';
 
 const HD = { width: 1920, height: 1080, fps: 30, duration: 10, hasAudio: true };
@@ -22,18 +30,79 @@ const argAfter = (args: string[], flag: string) => {
 };
 
 describe('options', () => {
+  // the same ranges as the video and image task schemas: whole pixels 1–8192, whole percentages 1–999
   it.each([
     [640, 1920, 640],
     ['640', 1920, 640],
+    ['640px', 1920, 640],
+    [1, 1920, 1],
+    [8192, 1920, 8192],
     ['50%', 1920, 960],
-    ['33.3%', 90, 30],
+    ['33%', 90, 30],
+    ['1%', 1920, 19],
+    ['999%', 100, 999],
     [undefined, 1920, undefined],
   ])('parseSize(%s of %s) → %s', (value, side, px) => {
     expect(parseSize('width', value, side)).toBe(px);
   });
 
-  it.each([['abc'], [-5], [0], ['10px%'], [99999]])('parseSize rejects %s', (value) => {
+  it.each([
+    ['abc'],
+    [-5],
+    [0],
+    [100.5],
+    ['100.5'],
+    [8193],
+    [99999],
+    ['0%'],
+    ['33.3%'],
+    ['1000%'],
+    ['-5%'],
+    ['%'],
+    ['10px%'],
+  ])('parseSize rejects %s', (value) => {
     expect(optionError(() => parseSize('width', value, 100)).option).toBe('width');
+  });
+
+  it('parseSize refuses a percentage the encoders cannot write, and one without an input size', () => {
+    expect(parseSize('height', '999%', 1640)).toBe(16384);
+    expect(optionError(() => parseSize('height', '999%', 1641)).option).toBe('height');
+    expect(optionError(() => parseSize('height', '50%')).option).toBe('height');
+  });
+
+  it('parseSizeOption takes the limits of the caller', () => {
+    const tile = { maxPixels: 1920, maxPercent: 100 };
+    expect(parseSizeOption('width', 1920, tile)).toEqual({ px: 1920 });
+    expect(parseSizeOption('width', '100%', tile)).toEqual({ percent: 100 });
+    expect(optionError(() => parseSizeOption('width', 1921, tile)).option).toBe('width');
+    expect(optionError(() => parseSizeOption('width', '101%', tile)).option).toBe('width');
+  });
+
+  it.each([
+    [1, 1],
+    [100, 100],
+    ['75', 75],
+    ['very_high', 'very_high'],
+    [undefined, undefined],
+  ])('parseQuality(%s) → %s', (value, quality) => {
+    expect(parseQuality(value)).toBe(quality);
+  });
+
+  it.each([[0], [101], [50.5], ['ultra']])('parseQuality rejects %s', (value) => {
+    expect(optionError(() => parseQuality(value)).option).toBe('quality');
+  });
+
+  it.each([
+    [32_000, 32_000],
+    [320_000, 320_000],
+    ['64000', 64_000],
+    [undefined, undefined],
+  ])('parseBitrate(%s) within 32000–320000 → %s', (value, bitrate) => {
+    expect(parseBitrate(value, 32_000, 320_000)).toBe(bitrate);
+  });
+
+  it.each([[31_999], [320_001], [64_000.5], ['fast']])('parseBitrate rejects %s', (value) => {
+    expect(optionError(() => parseBitrate(value, 32_000, 320_000)).option).toBe('bitrate');
   });
 
   it.each([
@@ -230,7 +299,27 @@ describe('planVideo', () => {
     expect(plan.args).not.toContain('-c:a');
     expect(plan.audioCodec).toBeNull();
     expect(planVideo({ ...HD, hasAudio: false }, {}, 'i', 'o').args).toContain('-an');
-    expect(optionError(() => planVideo(HD, { fps: 0 }, 'i', 'o')).option).toBe('fps');
+  });
+
+  // the same range as the video task schema and the spec: 1–60
+  it.each([[1], [23.976], [60], ['30']])('fps %s is accepted', (fps) => {
+    expect(planVideo(HD, { fps }, 'i', 'o').fps).toBe(Number(fps));
+  });
+
+  it.each([[0], [0.5], [60.01], [61], [120], ['fast']])('fps %s is refused', (fps) => {
+    expect(optionError(() => planVideo(HD, { fps }, 'i', 'o')).option).toBe('fps');
+  });
+
+  it.each([
+    [{ width: 8193 }, 'width'],
+    [{ height: 100.5 }, 'height'],
+    [{ width: '1000%' }, 'width'],
+    [{ quality: 75.5 }, 'quality'],
+    [{ bitrate: 299_999 }, 'bitrate'],
+    [{ bitrate: 60_000_001 }, 'bitrate'],
+    [{ bitrate: 1_000_000.5 }, 'bitrate'],
+  ])('planVideo refuses %o like the schema', (opts, option) => {
+    expect(optionError(() => planVideo(HD, opts, 'i', 'o')).option).toBe(option);
   });
 
   it('fast speed picks fast presets', () => {

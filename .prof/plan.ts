@@ -1,0 +1,26 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import sharp from 'sharp';
+import { createContext } from '../src/app-context.ts';
+import { loadConfig } from '../src/config.ts';
+const dataDir = await mkdtemp(join(tmpdir(), 'prof-plan-'));
+const config = loadConfig({ MEDIARY_DATA_DIR: dataDir, MEDIARY_LOG_LEVEL: 'silent', MEDIARY_INITIAL_API_KEY: 'mediary_bench_key_0123456789abcdef' });
+const def = { kind: 'image', accepts: ['image'], options: Type.Object({}, { additionalProperties: true }), description: '', run: async (c: any) => { const o = join(c.workDir, 'o.txt'); await writeFile(o, 'x'); return { outputs: [{ localPath: o, object: 'source', kind: 'image', type: 'text/plain', ext: 'txt' }] }; } } as any;
+const ctx = await createContext(config, { kinds: [def] });
+await ctx.projects.bootstrap(config.initialApiKey);
+const path = join(dataDir, 'seed.jpg');
+await sharp({ create: { width: 64, height: 64, channels: 3, background: '#336699' } }).jpeg().toFile(path);
+const auth = (await ctx.projects.authenticate(config.initialApiKey!))!;
+const file = await ctx.ingest.ingestLocalFile(auth, path, { createdBy: auth.keyId });
+for (let i = 0; i < Number(process.env.N ?? 3); i++) await ctx.tasks.create(auth, { kind: 'image', file_id: file.id });
+const raw = new SQLite(join(dataDir, 'mediary.db'));
+const seen: string[] = [];
+(ctx.store as any).db = new Kysely({ dialect: new SqliteDialect({ database: raw }), log: (e) => { seen.push(e.query.sql + '  ' + JSON.stringify(e.query.parameters) + ` ${e.queryDurationMillis.toFixed(3)}ms`); } });
+// repos with captured db: media repo uses store.db directly? 
+const engine = ctx.createWorker({ concurrency: 1 });
+await engine.runUntilIdle();
+const agg = new Map<string, number[]>(); for (const s of seen) { const m = /^(.{0,60}).* (\d+\.\d+)ms$/s.exec(s)!; const a = agg.get(m[1]) ?? []; a.push(Number(m[2])); agg.set(m[1], a); } for (const [k, v] of agg) console.log(k.padEnd(62), v.length, (v.reduce((x, y) => x + y, 0) / v.length).toFixed(3));
