@@ -1,5 +1,5 @@
 import { OptionError } from './errors.js';
-import { parseBitrate, parseQuality, parseTrim, type QualityLevel, scaleQuality, secs } from './options.js';
+import { parseBitrate, parseChoice, parseQuality, parseTrim, type QualityLevel, scaleQuality, secs } from './options.js';
 
 export type AudioFormat = 'mp3' | 'aac' | 'wav' | 'ogg' | 'opus' | 'flac' | 'alac';
 export const AUDIO_FORMATS: readonly AudioFormat[] = ['mp3', 'aac', 'wav', 'ogg', 'opus', 'flac', 'alac'];
@@ -159,18 +159,7 @@ export function planAudio(
   outPath: string,
   input: AudioInput = {},
 ): AudioPlan {
-  const raw =
-    opts.format === undefined || opts.format === null || opts.format === ''
-      ? 'mp3'
-      : String(opts.format).toLowerCase();
-  const format = (raw === 'm4a' ? 'aac' : raw) as AudioFormat;
-  if (!AUDIO_FORMATS.includes(format)) {
-    throw new OptionError(
-      'format',
-      `format must be one of ${AUDIO_FORMATS.join(', ')}; got "${opts.format}".`,
-      AUDIO_FORMATS,
-    );
-  }
+  const format = parseChoice('format', opts.format, AUDIO_FORMATS, { m4a: 'aac' }) ?? 'mp3';
   const spec = FORMATS[format];
   const quality = parseQuality(opts.quality);
   let bitrate = parseBitrate(opts.bitrate, 32_000, 320_000);

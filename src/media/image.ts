@@ -4,6 +4,7 @@ import sharp, { type Metadata, type Sharp } from 'sharp';
 import { MediaError, OptionError } from './errors.js';
 import { extractFrame, type RunFfmpegOptions } from './ffmpeg.js';
 import {
+  parseChoice,
   parseColor,
   parseFit,
   parsePosition,
@@ -225,18 +226,8 @@ export function outputImageFormat(
   option: string | undefined,
   meta: Pick<ImageMeta, 'format' | 'heic'>,
 ): ImageFormat {
-  if (option !== undefined && option !== null && option !== '') {
-    const f = String(option).toLowerCase();
-    const named = (f === 'jpg' ? 'jpeg' : f) as ImageFormat;
-    if (!IMAGE_FORMATS.includes(named)) {
-      throw new OptionError(
-        'format',
-        `format must be one of jpeg, png, webp, avif, gif; got "${option}".`,
-        IMAGE_FORMATS,
-      );
-    }
-    return named;
-  }
+  const named = parseChoice('format', option, IMAGE_FORMATS, { jpg: 'jpeg' });
+  if (named) return named;
   if (meta.heic) return 'jpeg';
   if (meta.format === 'heif') return 'avif';
   return IMAGE_FORMATS.includes(meta.format as ImageFormat) ? (meta.format as ImageFormat) : 'png';

@@ -93,12 +93,27 @@ export function parseSize(
   return px;
 }
 
+/**
+ * One of a list of names, in any case, or an alias of one ("jpg" → "jpeg"). Returns undefined when the
+ * option is absent.
+ */
+export function parseChoice<T extends string>(
+  name: string,
+  value: string | undefined | null,
+  allowed: readonly T[],
+  aliases: Readonly<Record<string, T>> = {},
+): T | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const v = String(value).toLowerCase();
+  const named = (Object.hasOwn(aliases, v) ? aliases[v] : v) as T;
+  if (!allowed.includes(named)) {
+    throw new OptionError(name, `${name} must be one of ${allowed.join(', ')}; got "${value}".`, allowed);
+  }
+  return named;
+}
+
 export function parseFit(value: string | undefined | null, fallback: Fit): Fit {
-  if (value === undefined || value === null || value === '') return fallback;
-  const v = String(value).toLowerCase() as Fit;
-  if (!FITS.includes(v))
-    throw new OptionError('fit', `fit must be one of ${FITS.join(', ')}; got "${value}".`, FITS);
-  return v;
+  return parseChoice('fit', value, FITS) ?? fallback;
 }
 
 export interface Anchor {

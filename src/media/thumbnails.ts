@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { MediaError, OptionError } from './errors.js';
 import { type RunFfmpegOptions, runFfmpeg } from './ffmpeg.js';
 import { imageMetadata } from './image.js';
-import { parseSizeOption, type Size, type SizeValue } from './options.js';
+import { parseChoice, parseSizeOption, type Size, type SizeValue } from './options.js';
 
 export type SpriteFormat = 'jpeg' | 'png' | 'webp';
 export const SPRITE_FORMATS: readonly SpriteFormat[] = ['jpeg', 'png', 'webp'];
@@ -124,20 +124,6 @@ export function thumbnailVtt(grid: ThumbnailGrid, spriteUrl: string): string {
   return cues.join('\n');
 }
 
-function spriteFormat(value: string | undefined): SpriteFormat {
-  if (value === undefined || value === null || value === '') return 'jpeg';
-  const f = String(value).toLowerCase();
-  const named = (f === 'jpg' ? 'jpeg' : f) as SpriteFormat;
-  if (!SPRITE_FORMATS.includes(named)) {
-    throw new OptionError(
-      'format',
-      `format must be one of ${SPRITE_FORMATS.join(', ')}; got "${value}".`,
-      SPRITE_FORMATS,
-    );
-  }
-  return named;
-}
-
 const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 /** A percentage of a side, rounded down to even pixels, as `trunc(iw*p/2)*2` does in ffmpeg. */
 const evenPart = (side: number, percent: number) => Math.max(2, Math.trunc((side * percent) / 100 / 2) * 2);
@@ -197,7 +183,7 @@ export interface ThumbnailPlan {
  * cannot be honoured and a sprite too large to write.
  */
 export function planThumbnails(input: ThumbnailInput, opts: ThumbnailOptions): ThumbnailPlan {
-  const format = spriteFormat(opts.format);
+  const format = parseChoice('format', opts.format, SPRITE_FORMATS, { jpg: 'jpeg' }) ?? 'jpeg';
   if (!input.duration) {
     throw new MediaError(
       'unsupported_media',

@@ -2,6 +2,7 @@ import { OptionError } from './errors.js';
 import {
   type Anchor,
   parseBitrate,
+  parseChoice,
   parseColor,
   parseFit,
   parsePosition,
@@ -120,33 +121,12 @@ export function crfFor(codec: VideoCodec, quality: number | QualityLevel | undef
 const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 const evenDown = (n: number) => Math.max(2, Math.floor(n / 2) * 2);
 
+/** Codec names as RFC 6381 and ffprobe spell them. */
+const CODEC_ALIASES: Record<string, VideoCodec> = { avc: 'h264', hevc: 'h265', vp09: 'vp9', av01: 'av1' };
+
 function resolveFormatAndCodec(opts: VideoOptions): { format: VideoFormat; codec: VideoCodec } {
-  let format: VideoFormat | undefined;
-  let codec: VideoCodec | undefined;
-  if (opts.format !== undefined && opts.format !== null && opts.format !== '') {
-    const f = String(opts.format).toLowerCase();
-    if (!VIDEO_FORMATS.includes(f as VideoFormat)) {
-      throw new OptionError(
-        'format',
-        `format must be one of ${VIDEO_FORMATS.join(', ')}; got "${opts.format}".`,
-        VIDEO_FORMATS,
-      );
-    }
-    format = f as VideoFormat;
-  }
-  if (opts.codec !== undefined && opts.codec !== null && opts.codec !== '') {
-    const c = String(opts.codec).toLowerCase();
-    const alias: Record<string, VideoCodec> = { avc: 'h264', hevc: 'h265', vp09: 'vp9', av01: 'av1' };
-    const named = (alias[c] ?? c) as VideoCodec;
-    if (!VIDEO_CODECS.includes(named)) {
-      throw new OptionError(
-        'codec',
-        `codec must be one of ${VIDEO_CODECS.join(', ')}; got "${opts.codec}".`,
-        VIDEO_CODECS,
-      );
-    }
-    codec = named;
-  }
+  let format = parseChoice('format', opts.format, VIDEO_FORMATS);
+  let codec = parseChoice('codec', opts.codec, VIDEO_CODECS, CODEC_ALIASES);
   if (!format) format = codec === 'vp9' ? 'webm' : 'mp4';
   if (!codec) codec = CODECS_BY_FORMAT[format][0];
   const allowed = CODECS_BY_FORMAT[format];

@@ -3,7 +3,7 @@
 import { type TLiteral, type TObject, type TUnion, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { MediaError, OptionError } from '../media/errors.js';
-import { QUALITY_LEVELS } from '../media/options.js';
+import { POSITIONS, QUALITY_LEVELS } from '../media/options.js';
 import { type ProbeResult, probeFile } from '../media/probe.js';
 import { sniffFile } from '../media/sniff.js';
 import { type InputKind, PermanentTaskError, type RunnerContext } from './runner.js';
@@ -57,20 +57,8 @@ export function sizeOption(side: 'width' | 'height', maxPx: number, maxPercent: 
   );
 }
 
-export const POSITION_VALUES = [
-  'center',
-  'top',
-  'bottom',
-  'left',
-  'right',
-  'top-left',
-  'top-right',
-  'bottom-left',
-  'bottom-right',
-] as const;
-
 export const positionOption = Type.Optional(
-  StringEnum(POSITION_VALUES, {
+  StringEnum(POSITIONS, {
     default: 'center',
     description: 'anchor of the crop (fit cover) or of the picture inside the padding (fit contain)',
   }),

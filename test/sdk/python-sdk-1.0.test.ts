@@ -17,8 +17,9 @@
 //     tasks/requests/tasks_create_response.py, tasks/types/tasks_create_response_status.py;
 //     signatures/types/signatures_create_response.py — the response models below (required = no default)
 // Not in 1.0: tasks.get_task_config (GET /tasks-config was dropped from Python/PHP 1.0, spec App. C).
-// Fern's http_client sends no body at all when the filtered JSON is `{}` (e.g. media.create() with no
-// arguments); httpx then sends Content-Length: 0 for POST/PATCH, still with content-type: application/json.
+// Fern's Python http_client sends no body at all when every optional argument is omitted (e.g.
+// media.create(); fern-api/fern#7178, opened 2025-05 against the generator 1.0 was built with); httpx then
+// sends Content-Length: 0 for POST/PATCH, still with content-type: application/json.
 // httpx adds accept */*, accept-encoding gzip, deflate, connection keep-alive.
 import { type TSchema, Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -5,6 +5,7 @@ import type { Serializer } from '../../services/serializers.js';
 import { authOf } from '../context.js';
 import { sendList, sendMessage, sendObject } from '../respond.js';
 import { Filename, Folder, IdParams, Metadata, Nullable, PageQuery, Ref } from '../schemas.js';
+import { absentBodyIsEmpty } from '../validation.js';
 import { requireId } from './ids.js';
 
 const CreateFileBody = Type.Object(
@@ -75,6 +76,7 @@ export function filesRoutes(app: FastifyInstance, deps: { files: FilesService; s
   app.patch(
     '/files/:id',
     {
+      preValidation: absentBodyIsEmpty,
       schema: {
         tags,
         summary: 'Update folder, filename, ref or metadata',

@@ -5,6 +5,7 @@ import type { Serializer } from '../../services/serializers.js';
 import { authOf } from '../context.js';
 import { sendList, sendMessage, sendObject } from '../respond.js';
 import { IdParams, Metadata, Nullable, PageQuery } from '../schemas.js';
+import { absentBodyIsEmpty } from '../validation.js';
 import { requireId } from './ids.js';
 
 const MediaBody = Type.Object(
@@ -37,7 +38,10 @@ export function mediaRoutes(app: FastifyInstance, deps: { media: MediaService; s
 
   app.post(
     '/media',
-    { schema: { tags, summary: 'Create an empty media', body: Type.Optional(MediaBody) } },
+    {
+      preValidation: absentBodyIsEmpty,
+      schema: { tags, summary: 'Create an empty media', body: Type.Optional(MediaBody) },
+    },
     async (req, reply) => {
       const m = await media.create(authOf(req), (req.body ?? {}) as MediaPatch);
       return sendObject(req, reply, serializer.media(m.media, m.files), {
@@ -59,7 +63,10 @@ export function mediaRoutes(app: FastifyInstance, deps: { media: MediaService; s
 
   app.patch(
     '/media/:id',
-    { schema: { tags, summary: 'Update title, alt or metadata', params: IdParams, body: MediaBody } },
+    {
+      preValidation: absentBodyIsEmpty,
+      schema: { tags, summary: 'Update title, alt or metadata', params: IdParams, body: MediaBody },
+    },
     async (req, reply) => {
       const { id } = req.params as { id: string };
       const m = await media.update(authOf(req), requireId('med', id), req.body as MediaPatch);
