@@ -1,5 +1,12 @@
-import { OptionError } from './errors.js';
-import { parseBitrate, parseChoice, parseQuality, parseTrim, type QualityLevel, scaleQuality, secs } from './options.js';
+import {
+  parseBitrate,
+  parseChoice,
+  parseQuality,
+  parseTrim,
+  type QualityLevel,
+  scaleQuality,
+  secs,
+} from './options.js';
 
 export type AudioFormat = 'mp3' | 'aac' | 'wav' | 'ogg' | 'opus' | 'flac' | 'alac';
 export const AUDIO_FORMATS: readonly AudioFormat[] = ['mp3', 'aac', 'wav', 'ogg', 'opus', 'flac', 'alac'];

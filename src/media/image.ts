@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import { MediaError, OptionError } from './errors.js';
+import { MediaError } from './errors.js';
 import { extractFrame, type RunFfmpegOptions } from './ffmpeg.js';
 import {
   parseChoice,

@@ -7,7 +7,14 @@ import {
   type ProbeCallOptions,
   verifyTail,
 } from './ffmpeg.js';
-import { checkPixels, DEFAULT_MAX_PIXELS, imageMetadata, verifyImage } from './image.js';
+import {
+  checkPixels,
+  DEFAULT_MAX_PIXELS,
+  type ImageMeta,
+  type ImageOutput,
+  imageMetadata,
+  verifyImage,
+} from './image.js';
 import type { MediaKind, Sniffed } from './sniff.js';
 
 export type Orientation = 'landscape' | 'portrait' | 'square';
@@ -56,6 +63,22 @@ export function orientationOf(
   return width === height ? 'square' : width > height ? 'landscape' : 'portrait';
 }
 
+export interface ProbeOptions extends ProbeCallOptions {
+  /**
+   * Also decode a little (an image at a small size, a video's last seconds) to prove the data is intact:
+   * headers of a truncated file still read fine. Default true, which is what ingest needs. Files already
+   * stored were verified when they were ingested, and a task's output was just written by our own tools,
+   * so tasks read headers only.
+   */
+  verify?: boolean;
+}
+
+/** A probe, plus the image header it was made from (for images), so callers need not read it again. */
+export interface DetailedProbe {
+  probe: ProbeResult;
+  image?: ImageMeta;
+}
+
 /**
  * Reads a sniffed file's facts without decoding more than it must. Limits are checked against the
  * headers before any pixels are decoded. Throws MediaError ('corrupt_media', 'unsupported_media',
@@ -65,13 +88,26 @@ export async function probeFile(
   path: string,
   sniffed: Sniffed,
   limits: ProbeLimits = {},
-  opts: ProbeCallOptions = {},
+  opts: ProbeOptions = {},
 ): Promise<ProbeResult> {
+  return (await probeFileDetailed(path, sniffed, limits, opts)).probe;
+}
+
+/** probeFile, keeping the image header it read. */
+export async function probeFileDetailed(
+  path: string,
+  sniffed: Sniffed,
+  limits: ProbeLimits = {},
+  opts: ProbeOptions = {},
+): Promise<DetailedProbe> {
   const filesize = (await stat(path)).size;
   if (filesize === 0) throw new MediaError('corrupt_media', 'The file is empty.');
-  return sniffed.kind === 'image'
-    ? probeImage(path, sniffed, filesize, limits)
-    : probeAudioVideo(path, sniffed, filesize, limits, opts);
+  const verify = opts.verify ?? true;
+  if (sniffed.kind !== 'image') {
+    return { probe: await probeAudioVideo(path, sniffed, filesize, limits, opts, verify) };
+  }
+  const image = await imageMetadata(path);
+  return { probe: await probeImage(path, sniffed, filesize, limits, image, verify), image };
 }
 
 const IMAGE_CONTAINERS: Record<string, string> = { jpeg: 'jpeg', jpg: 'jpeg', tif: 'tiff', heif: 'heic' };
@@ -81,24 +117,19 @@ async function probeImage(
   sniffed: Sniffed,
   filesize: number,
   limits: ProbeLimits,
+  meta: ImageMeta,
+  verify: boolean,
 ): Promise<ProbeResult> {
-  const meta = await imageMetadata(path);
   // a whole animation is decoded frame by frame, so every frame counts against the pixel budget
   checkPixels(meta.storedWidth, meta.storedHeight * meta.pages, {
     maxPixels: limits.maxPixels ?? DEFAULT_MAX_PIXELS,
   });
-  await verifyImage(path, meta);
+  if (verify) await verifyImage(path, meta);
 
   const animated =
     meta.pages > 1 && (sniffed.ext === 'gif' || sniffed.ext === 'webp' || sniffed.ext === 'png');
   const container = IMAGE_CONTAINERS[sniffed.ext] ?? sniffed.ext;
-  let duration: number | undefined;
-  let fps: number | undefined;
-  if (animated && meta.delays?.length) {
-    const totalMs = meta.delays.reduce((sum, d) => sum + (d > 0 ? d : 100), 0);
-    duration = round(totalMs / 1000, 3);
-    fps = duration > 0 ? round(meta.pages / duration, 3) : undefined;
-  }
+  const { duration, fps } = animated ? animationTiming(meta) : { duration: undefined, fps: undefined };
   if (duration !== undefined && limits.maxDurationSeconds && duration > limits.maxDurationSeconds) {
     throw new MediaError(
       'too_large',
@@ -127,12 +158,60 @@ async function probeImage(
   };
 }
 
+/** Length and frame rate of an animation from its frame delays (browsers show a 0 delay as 100 ms). */
+function animationTiming(meta: Pick<ImageMeta, 'pages' | 'delays'>): { duration?: number; fps?: number } {
+  if (!meta.delays?.length) return {};
+  const totalMs = meta.delays.reduce((sum, d) => sum + (d > 0 ? d : 100), 0);
+  const duration = round(totalMs / 1000, 3);
+  return { duration, fps: duration > 0 ? round(meta.pages / duration, 3) : undefined };
+}
+
+const IMAGE_OUTPUT_EXT: Record<ImageOutput['format'], string> = {
+  jpeg: 'jpg',
+  png: 'png',
+  webp: 'webp',
+  avif: 'avif',
+  gif: 'gif',
+};
+
+/**
+ * The probe facts of an image transformImage just wrote, from what it reported: the same answer
+ * probeFile would give for that file, without reading it back. `input` is the header of the image it
+ * was made from (an animation keeps its frame delays).
+ */
+export function imageOutputFacts(out: ImageOutput, input?: Pick<ImageMeta, 'pages' | 'delays'>): ProbeResult {
+  const ext = IMAGE_OUTPUT_EXT[out.format];
+  const container = IMAGE_CONTAINERS[ext] ?? ext;
+  const { duration, fps } = out.animated && input ? animationTiming(input) : {};
+  return {
+    kind: 'image',
+    type: out.mime,
+    mime: out.mime,
+    ext,
+    container,
+    codec: container,
+    width: out.width,
+    height: out.height,
+    orientation: orientationOf(out.width, out.height),
+    rotation: 0,
+    transparency: out.transparency,
+    animated: out.animated,
+    frames: out.frames,
+    duration,
+    fps,
+    filesize: out.size,
+    hasAudio: false,
+    hasVideo: false,
+  };
+}
+
 async function probeAudioVideo(
   path: string,
   sniffed: Sniffed,
   filesize: number,
   limits: ProbeLimits,
   opts: ProbeCallOptions,
+  verify: boolean,
 ): Promise<ProbeResult> {
   const info = await ffprobeJson(path, opts);
   const video = info.streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
@@ -174,7 +253,7 @@ async function probeAudioVideo(
           : undefined;
   }
 
-  await verifyTail(path, opts);
+  if (verify) await verifyTail(path, opts);
 
   const bitrate =
     Number(info.format.bit_rate) || (duration ? Math.round((filesize * 8) / duration) : undefined);

@@ -31,7 +31,16 @@ import { Enum, expectShape, IsoDateTime, JsonObject, Opt, sdkSuccess, send } fro
 const FileKind = Enum(['video', 'image', 'audio']);
 const FileObject = Enum(['source', 'track', 'intelligence']);
 const FileStatus = Enum(['waiting', 'processing', 'ready', 'failed']);
-const TaskStatus = Enum(['pending', 'waiting', 'processing', 'ready', 'completed', 'failed', 'error', 'cancelled']);
+const TaskStatus = Enum([
+  'pending',
+  'waiting',
+  'processing',
+  'ready',
+  'completed',
+  'failed',
+  'error',
+  'cancelled',
+]);
 
 const File_ = Type.Object({
   id: Type.String(),
@@ -345,7 +354,11 @@ describe.each(testDatabases())('@ittybit/sdk 0.8.7 wire conformance (%s)', (db) 
     const all = await sdk('files.list()', client.files.list(), FileListResponse);
     expect(all.meta).toMatchObject({ type: 'list', page: 1, limit: 20, total: 1, pages: 1 });
     expect(all.data.map((f: Body) => f.id)).toEqual([ids.file]);
-    const paged = await sdk('files.list({page, limit})', client.files.list({ page: 1, limit: 1 }), FileListResponse);
+    const paged = await sdk(
+      'files.list({page, limit})',
+      client.files.list({ page: 1, limit: 1 }),
+      FileListResponse,
+    );
     expect(paged.meta).toMatchObject({ page: 1, limit: 1 });
     const past = await sdk('files.list({page: 9})', client.files.list({ page: 9 }), FileListResponse);
     expect(past.data).toEqual([]);
@@ -434,7 +447,12 @@ describe.each(testDatabases())('@ittybit/sdk 0.8.7 wire conformance (%s)', (db) 
     const done = await sdk('tasks.get (completed)', client.tasks.get(ids.task), TaskResponse);
     expect(done.data.status).toBe('completed');
     expect(done.data.progress).toBe(100);
-    expect(done.data.output).toMatchObject({ kind: 'image', type: 'image/png', width: 320, ref: 'thumbnail' });
+    expect(done.data.output).toMatchObject({
+      kind: 'image',
+      type: 'image/png',
+      width: 320,
+      ref: 'thumbnail',
+    });
     // the output File as the SDK would read it from files.get
     await sdk('files.get (task output)', client.files.get(done.data.output.id), FileResponse);
 
@@ -443,6 +461,25 @@ describe.each(testDatabases())('@ittybit/sdk 0.8.7 wire conformance (%s)', (db) 
     await sdk('tasks.list({page, limit})', client.tasks.list({ page: 1, limit: 5 }), TaskListResponse);
     const media = await sdk('media.get (with output)', client.media.get(ids.media), MediaResponse);
     expect(Object.keys(media.data.urls).sort()).toEqual(['original', 'thumbnail']);
+  });
+
+  it('a failed task (url input that 404s) still parses: status failed, error string, output null', async () => {
+    const created = await sdk(
+      'tasks.create (url)',
+      client.tasks.create({ url: `${server.url}/missing.mp4`, kind: 'image', format: 'jpeg' }),
+      TaskResponse,
+    );
+    expect(created.data.input).toMatchObject({ url: `${server.url}/missing.mp4` });
+    const engine = t.ctx.createWorker();
+    try {
+      await engine.runUntilIdle();
+    } finally {
+      await engine.stop();
+    }
+    const failed = await sdk('tasks.get (failed)', client.tasks.get(created.data.id), TaskResponse);
+    expect(failed.data.status).toBe('failed');
+    expect(failed.data.error).toEqual(expect.any(String));
+    expect(failed.data.output ?? null).toBeNull();
   });
 
   it('tasks.getTaskConfig: GET /tasks-config → a bare record, never enveloped', async () => {
@@ -462,7 +499,11 @@ describe.each(testDatabases())('@ittybit/sdk 0.8.7 wire conformance (%s)', (db) 
     );
     expect(res.data).toMatchObject({ filename: 'video.mp4', folder: 'example', expiry, method: 'put' });
     expect(res.data.url).toContain(`/example/video.mp4?`);
-    await sdk('signatures.create({filename})', client.signatures.create({ filename: 'a.png' }), SignatureResponse);
+    await sdk(
+      'signatures.create({filename})',
+      client.signatures.create({ filename: 'a.png' }),
+      SignatureResponse,
+    );
   });
 
   it('ACCEPT_VERSION as the SDK sends it when configured still yields the G2 envelope', async () => {

@@ -205,8 +205,14 @@ class PythonSdk {
   files = {
     list: (a: { page?: number; limit?: number } = {}) =>
       this.call('GET', '/files', { params: { page: a.page, limit: a.limit } }),
-    create: (a: { url: string; media_id?: string; folder?: string; filename?: string; ref?: string; metadata?: Args }) =>
-      this.call('POST', '/files', { json: a }),
+    create: (a: {
+      url: string;
+      media_id?: string;
+      folder?: string;
+      filename?: string;
+      ref?: string;
+      metadata?: Args;
+    }) => this.call('POST', '/files', { json: a }),
     get: (id: string) => this.call('GET', `/files/${id}`),
     delete: (id: string) => this.call('DELETE', `/files/${id}`),
     update: (id: string, a: { folder?: string; filename?: string; ref?: string; metadata?: Args } = {}) =>
@@ -216,7 +222,8 @@ class PythonSdk {
   media = {
     list: (a: { page?: number; limit?: number } = {}) =>
       this.call('GET', '/media', { params: { page: a.page, limit: a.limit } }),
-    create: (a: { title?: string; alt?: string; metadata?: Args } = {}) => this.call('POST', '/media', { json: a }),
+    create: (a: { title?: string; alt?: string; metadata?: Args } = {}) =>
+      this.call('POST', '/media', { json: a }),
     get: (id: string) => this.call('GET', `/media/${id}`),
     delete: (id: string) => this.call('DELETE', `/media/${id}`),
     update: (id: string, a: { title?: string; alt?: string; metadata?: Args } = {}) =>
@@ -301,7 +308,11 @@ describe.each(testDatabases())('ittybit (Python) 1.0.0 wire conformance (%s)', (
   it('files.list: GET /files → typing.List[FilesListResponseItem]', async () => {
     const all = await sdk('files.list()', client.files.list(), FilesListResponse);
     expect(all.map((f: Body) => f.id).sort()).toEqual([ids.file, ids.image].sort());
-    const one = await sdk('files.list(page, limit)', client.files.list({ page: 2, limit: 1 }), FilesListResponse);
+    const one = await sdk(
+      'files.list(page, limit)',
+      client.files.list({ page: 2, limit: 1 }),
+      FilesListResponse,
+    );
     expect(one).toHaveLength(1);
     expect(await sdk('files.list(page=9)', client.files.list({ page: 9 }), FilesListResponse)).toEqual([]);
   });
@@ -362,7 +373,11 @@ describe.each(testDatabases())('ittybit (Python) 1.0.0 wire conformance (%s)', (
       client.tasks.create({ file_id: ids.file, kind: 'image', width: 320, format: 'png', ref: 'thumbnail' }),
       Task,
     );
-    expect(created).toMatchObject({ kind: 'image', status: 'pending', options: { width: 320, format: 'png' } });
+    expect(created).toMatchObject({
+      kind: 'image',
+      status: 'pending',
+      options: { width: 320, format: 'png' },
+    });
     ids.task = created.id;
     await sdk('tasks.get (pending)', client.tasks.get(ids.task), Task);
 
@@ -381,6 +396,23 @@ describe.each(testDatabases())('ittybit (Python) 1.0.0 wire conformance (%s)', (
     await sdk('tasks.list(page, limit)', client.tasks.list({ page: 1, limit: 1 }), TasksListResponse);
   });
 
+  it('a failed task (url input that 404s) still parses: status failed, error string', async () => {
+    const created = await sdk(
+      'tasks.create (url)',
+      client.tasks.create({ url: `${server.url}/missing.mp4`, kind: 'image' }),
+      Task,
+    );
+    const engine = t.ctx.createWorker();
+    try {
+      await engine.runUntilIdle();
+    } finally {
+      await engine.stop();
+    }
+    const failed = await sdk('tasks.get (failed)', client.tasks.get(created.id), Task);
+    expect(failed).toMatchObject({ status: 'failed', error: expect.any(String) });
+    await sdk('tasks.list (with a failed task)', client.tasks.list(), TasksListResponse);
+  });
+
   it('signatures.create → SignaturesCreateResponse', async () => {
     const expiry = Math.floor(Date.now() / 1000) + 600;
     const s = await sdk(
@@ -389,7 +421,11 @@ describe.each(testDatabases())('ittybit (Python) 1.0.0 wire conformance (%s)', (
       SignaturesCreateResponse,
     );
     expect(s).toMatchObject({ filename: 'video.mp4', folder: 'example', expiry, method: 'get' });
-    await sdk('signatures.create(filename)', client.signatures.create({ filename: 'a.png' }), SignaturesCreateResponse);
+    await sdk(
+      'signatures.create(filename)',
+      client.signatures.create({ filename: 'a.png' }),
+      SignaturesCreateResponse,
+    );
   });
 
   it('Ittybit(version=...) adds ACCEPT_VERSION, but the hard-coded Accept-Version: 2025-08-20 wins', async () => {
