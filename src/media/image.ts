@@ -255,8 +255,10 @@ export async function transformImage(
   outPath: string,
   opts: ImageOptions = {},
   limits: ImageLimits = {},
+  /** the input's header, when the caller has read it already */
+  known?: ImageMeta,
 ): Promise<ImageOutput> {
-  const meta = await imageMetadata(inPath);
+  const meta = known ?? (await imageMetadata(inPath));
   checkPixels(meta.storedWidth, meta.storedHeight * meta.pages, limits);
 
   const format = outputImageFormat(opts.format, meta);

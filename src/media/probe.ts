@@ -129,7 +129,7 @@ async function probeImage(
   const animated =
     meta.pages > 1 && (sniffed.ext === 'gif' || sniffed.ext === 'webp' || sniffed.ext === 'png');
   const container = IMAGE_CONTAINERS[sniffed.ext] ?? sniffed.ext;
-  const { duration, fps } = animated ? animationTiming(meta) : { duration: undefined, fps: undefined };
+  const { duration, fps } = animated ? animationTiming(meta) : {};
   if (duration !== undefined && limits.maxDurationSeconds && duration > limits.maxDurationSeconds) {
     throw new MediaError(
       'too_large',

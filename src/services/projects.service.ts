@@ -40,7 +40,10 @@ export function generateApiKey(): string {
   return `mediary_${randomBase62(48)}`;
 }
 
+const AUTH_CACHE_MS = 2000;
+
 export class ProjectsService {
+  private readonly authCache = new Map<string, { auth: AuthContext; until: number }>();
   constructor(
     private readonly repo: ProjectsRepository,
     private readonly box: SecretBox,
@@ -136,15 +139,30 @@ export class ProjectsService {
   async revokeKey(id: string): Promise<void> {
     const key = await this.repo.findKey(id);
     if (!key) throw new AppError('not_found', `key ${id} was not found`);
-    if (!(await this.repo.revokeKey(id, now())))
-      throw new AppError('conflict', `key ${id} is already revoked`);
+    const revoked = await this.repo.revokeKey(id, now());
+    this.authCache.clear();
+    if (!revoked) throw new AppError('conflict', `key ${id} is already revoked`);
   }
 
-  /** null for unknown or revoked keys; callers answer 401 either way. */
+  /**
+   * null for unknown or revoked keys; callers answer 401 either way. Valid keys are remembered for
+   * AUTH_CACHE_MS so a busy API doesn't hash-and-query on every request; a revoke in this process clears
+   * the memory at once, a revoke from another process (the CLI, another node) takes effect within that time.
+   */
   async authenticate(key: string): Promise<AuthContext | null> {
-    const row = await this.repo.findKeyByHash(sha256Hex(key));
-    if (!row || row.revoked) return null;
-    return { keyId: row.key_id, projectId: row.project_id, orgId: row.org_id };
+    const hash = sha256Hex(key);
+    const hit = this.authCache.get(hash);
+    const at = Date.now();
+    if (hit && hit.until > at) return hit.auth;
+    const row = await this.repo.findKeyByHash(hash);
+    if (!row || row.revoked) {
+      this.authCache.delete(hash);
+      return null;
+    }
+    const auth = { keyId: row.key_id, projectId: row.project_id, orgId: row.org_id };
+    if (this.authCache.size >= 10_000) this.authCache.clear();
+    this.authCache.set(hash, { auth, until: at + AUTH_CACHE_MS });
+    return auth;
   }
 
   /** The plain keys of a project's active keys: signed-URL verification tries each (rotation). */
