@@ -224,7 +224,8 @@ function pinnedLookup(addresses: LookupAddress[]): LookupFunction {
   };
 }
 
-function describeNetError(err: unknown): string {
+/** A network error in words a webhook or ingest user can act on; never an address they didn't give. */
+export function describeNetError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
   switch (code) {
     case 'ECONNREFUSED':
@@ -241,7 +242,8 @@ function describeNetError(err: unknown): string {
     case 'EAI_AGAIN':
       return 'the host could not be resolved';
     default:
-      if (/CERT|ERR_TLS|ERR_SSL|SSL/.test(code)) return `the TLS handshake failed (${code})`;
+      if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return `the TLS certificate check failed (${code})`;
+      if (/ERR_TLS|ERR_SSL|SSL/.test(code)) return `the TLS handshake failed (${code})`;
       if (code.startsWith('HPE_')) return `the server sent an invalid HTTP response (${code})`;
       return code ? `the connection failed (${code})` : 'the connection failed';
   }

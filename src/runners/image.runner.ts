@@ -8,10 +8,12 @@ import {
   IMAGE_FORMATS,
   type ImageFormat,
   imageFromVideo,
+  type ImageOutput,
   imageMetadata,
   outputImageFormat,
   transformImage,
 } from '../media/image.js';
+import { imageOutputFacts } from '../media/probe.js';
 import { FITS, parseSize } from '../media/options.js';
 import {
   checkOptions,
@@ -22,7 +24,6 @@ import {
   outputProps,
   positionOption,
   probeInput,
-  probeOutput,
   qualityOption,
   runMediaTask,
   StringEnum,
@@ -95,27 +96,31 @@ function plannedSize(
 async function run(ctx: RunnerContext): Promise<RunResult> {
   return runMediaTask(async () => {
     const options = checkOptions<ImageTaskOptions>(ImageTaskOptions, ctx.task.options);
-    const { path, probe } = await probeInput(ctx, 'image', ['image', 'video']);
+    const { path, probe, image } = await probeInput(ctx, 'image', ['image', 'video']);
     const planned = plannedSize(options, probe.width, probe.height);
     checkOutputPixels(planned.width, planned.height, ctx);
     const limits = { maxPixels: ctx.limits.maxPixels };
 
     let format: ImageFormat;
     let outPath: string;
+    let made: ImageOutput;
     if (probe.kind === 'video') {
       format = outputImageFormat(options.format ?? 'jpeg', { format: 'png', heic: false });
       outPath = join(ctx.workDir, `output.${IMAGE_EXT[format]}`);
       const at = options.start ?? defaultFrameTime(probe.duration);
       ctx.progress(10);
       const { signal, stallTimeoutMs } = ffmpegWatch(ctx);
-      await imageFromVideo(path, outPath, at, options, limits, { signal, stallTimeoutMs });
+      made = await imageFromVideo(path, outPath, at, options, limits, { signal, stallTimeoutMs });
     } else {
-      format = outputImageFormat(options.format, await imageMetadata(path));
+      // the probe read the header already; the transform and the format choice reuse it
+      const meta = image ?? (await imageMetadata(path));
+      format = outputImageFormat(options.format, meta);
       outPath = join(ctx.workDir, `output.${IMAGE_EXT[format]}`);
-      await transformImage(path, outPath, options, limits);
+      made = await transformImage(path, outPath, options, limits, meta);
     }
 
-    const facts = await probeOutput(outPath, ctx.signal);
+    // sharp reported what it wrote: no need to read the output back
+    const facts = imageOutputFacts(made, image);
     return {
       outputs: [
         {

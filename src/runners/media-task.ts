@@ -4,7 +4,8 @@ import { type TLiteral, type TObject, type TUnion, Type } from '@sinclair/typebo
 import { Value } from '@sinclair/typebox/value';
 import { MediaError, OptionError } from '../media/errors.js';
 import { POSITIONS, QUALITY_LEVELS } from '../media/options.js';
-import { type ProbeResult, probeFile } from '../media/probe.js';
+import type { ImageMeta } from '../media/image.js';
+import { type ProbeResult, probeFile, probeFileDetailed } from '../media/probe.js';
 import { sniffFile } from '../media/sniff.js';
 import { type InputKind, PermanentTaskError, type RunnerContext } from './runner.js';
 
@@ -139,11 +140,15 @@ const article = (k: string) => (k === 'video' ? `a ${k}` : `an ${k}`);
 export interface ProbedInput {
   path: string;
   probe: ProbeResult;
+  /** the image header the probe read (image inputs), for transforms that would read it again */
+  image?: ImageMeta;
 }
 
 /**
  * The task's input, identified from its bytes and probed with the configured limits (pixels and
- * duration are checked on headers, before anything is decoded).
+ * duration are checked on headers, before anything is decoded). Headers only: a stored file's data was
+ * verified when it was ingested (or written as a task's output), and the tools decoding it for the task
+ * fail on damaged data anyway.
  */
 export async function probeInput(
   ctx: RunnerContext,
@@ -154,29 +159,30 @@ export async function probeInput(
   const path = ctx.input.localPath;
   const sniffed = await sniffFile(path);
   if (!sniffed) throw new PermanentTaskError('The input file is not a supported video, image or audio file.');
-  const probe = await probeFile(
+  const { probe, image } = await probeFileDetailed(
     path,
     sniffed,
     { maxPixels: ctx.limits.maxPixels, maxDurationSeconds: ctx.limits.maxDurationSeconds },
-    { signal: ctx.signal },
+    { signal: ctx.signal, verify: false },
   );
   if (!accepts.includes(probe.kind)) {
     throw new PermanentTaskError(
       `A ${kind} task needs ${accepts.map(article).join(' or ')} input; this file is ${article(probe.kind)}.`,
     );
   }
-  return { path, probe };
+  return { path, probe, image };
 }
 
 /**
- * Facts about a finished output. The output is ours, so a probe failure here is a tool problem, not
- * the user's: it is reported as a plain (retryable) error.
+ * Facts about a finished output, from its headers (our own tools just wrote it and exited cleanly).
+ * The output is ours, so a probe failure here is a tool problem, not the user's: it is reported as a
+ * plain (retryable) error.
  */
 export async function probeOutput(path: string, signal?: AbortSignal): Promise<ProbeResult> {
   try {
     const sniffed = await sniffFile(path);
     if (!sniffed) throw new Error('unrecognised output');
-    return await probeFile(path, sniffed, {}, { signal });
+    return await probeFile(path, sniffed, {}, { signal, verify: false });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`The output could not be read back: ${why}`, { cause: err });

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import { AppError } from '../lib/errors.js';
-import { FetchError, vetForRequest } from '../net/safe-fetch.js';
+import { describeNetError, FetchError, vetForRequest } from '../net/safe-fetch.js';
 import type { WebhookHeaders } from '../services/webhook-signature.js';
 import { webhookHeaders } from '../services/webhook-signature.js';
 import {
@@ -58,28 +58,6 @@ const consoleLog: DispatcherLog = {
   warn: (obj, msg) => console.warn(`[webhooks] ${msg}`, obj),
   error: (obj, msg) => console.error(`[webhooks] ${msg}`, obj),
 };
-
-function describeError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException | undefined;
-  const code = e?.code ?? '';
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'the connection was refused';
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return 'the connection was reset';
-    case 'ETIMEDOUT':
-      return 'the connection timed out';
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return 'the host is unreachable';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'the host name could not be resolved';
-  }
-  if (/CERT|SSL|TLS|SELF_SIGNED/.test(code)) return `TLS certificate check failed (${code})`;
-  return e?.message || 'the request failed';
-}
 
 export class WebhookDispatcher {
   private readonly webhooks: WebhooksService;
@@ -376,7 +354,7 @@ export class WebhookDispatcher {
       });
       req.on('error', (err) => {
         if (timedOut) return;
-        finish({ statusCode: null, error: describeError(err), permanent: false });
+        finish({ statusCode: null, error: describeNetError(err), permanent: false });
       });
       req.end(body);
     });
