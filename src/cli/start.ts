@@ -12,6 +12,12 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** Fastify logs "listening at http://…" for our https server; say what is true. */
+function listenText(what: string, config: Config) {
+  return (address: string) =>
+    `${what} listening at ${address.replace(/^http:/, config.trustProxy ? 'http:' : 'https:')}`;
+}
+
 export async function startServer(config: Config): Promise<Running> {
   const ctx = await createContext(config);
   const { createdKey } = await ctx.projects.bootstrap(config.initialApiKey);
@@ -21,7 +27,7 @@ export async function startServer(config: Config): Promise<Running> {
   let apiUrl: string | undefined;
   if (config.role !== 'worker') {
     const app = await buildApp(ctx, { tls });
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port: config.port, listenTextResolver: listenText('API', config) });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     apiUrl = `${config.trustProxy ? 'http' : 'https'}://${config.host}:${port}`;
@@ -31,7 +37,11 @@ export async function startServer(config: Config): Promise<Running> {
   if (config.role !== 'worker') {
     // delivery host: files, uploads and tus on their own port, same TLS; plus the abandoned-upload sweeper
     const delivery = await buildDeliveryApp(ctx, { tls });
-    await delivery.listen({ host: config.host, port: config.deliveryPort });
+    await delivery.listen({
+      host: config.host,
+      port: config.deliveryPort,
+      listenTextResolver: listenText('delivery', config),
+    });
     const daddr = delivery.server.address();
     const dport = typeof daddr === 'object' && daddr ? daddr.port : config.deliveryPort;
     banner.push(`  delivery  ${config.deliveryUrl}  (listening on ${config.host}:${dport})`);

@@ -175,11 +175,23 @@ const IMAGE_OUTPUT_EXT: Record<ImageOutput['format'], string> = {
 };
 
 /**
- * The probe facts of an image transformImage just wrote, from what it reported: the same answer
- * probeFile would give for that file, without reading it back. `input` is the header of the image it
- * was made from (an animation keeps its frame delays).
+ * The probe facts of an image transformImage just wrote at `path`, from what it reported: the same
+ * answer probeFile gives for that file, without decoding or sniffing it again. `input` is the header of
+ * the image it was made from (an animation keeps its frame delays).
  */
-export function imageOutputFacts(out: ImageOutput, input?: Pick<ImageMeta, 'pages' | 'delays'>): ProbeResult {
+export async function probeImageOutput(
+  path: string,
+  out: ImageOutput,
+  input?: Pick<ImageMeta, 'pages' | 'delays'>,
+): Promise<ProbeResult> {
+  const facts = imageOutputFacts(out, input);
+  // encoders drop an alpha channel that is opaque everywhere, and a GIF always reads back with one:
+  // only the header can tell (an output made without alpha never gains one)
+  if (out.transparency || out.format === 'gif') facts.transparency = (await imageMetadata(path)).hasAlpha;
+  return facts;
+}
+
+function imageOutputFacts(out: ImageOutput, input?: Pick<ImageMeta, 'pages' | 'delays'>): ProbeResult {
   const ext = IMAGE_OUTPUT_EXT[out.format];
   const container = IMAGE_CONTAINERS[ext] ?? ext;
   const { duration, fps } = out.animated && input ? animationTiming(input) : {};

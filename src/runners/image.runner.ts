@@ -13,7 +13,7 @@ import {
   outputImageFormat,
   transformImage,
 } from '../media/image.js';
-import { imageOutputFacts } from '../media/probe.js';
+import { probeImageOutput } from '../media/probe.js';
 import { FITS, parseSize } from '../media/options.js';
 import {
   checkOptions,
@@ -120,7 +120,7 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
     }
 
     // sharp reported what it wrote: no need to read the output back
-    const facts = imageOutputFacts(made, image);
+    const facts = await probeImageOutput(outPath, made, image);
     return {
       outputs: [
         {
