@@ -44,8 +44,7 @@ export class DiskBlobStore implements BlobStore {
     });
     try {
       await pipeline(body, counter, createWriteStream(tmp));
-      await mkdir(dirname(dest), { recursive: true });
-      await rename(tmp, dest);
+      await renameInto(tmp, dest);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
@@ -57,16 +56,15 @@ export class DiskBlobStore implements BlobStore {
     const dest = this.pathOf(key);
     const st = await stat(localPath);
     if (opts.maxBytes !== undefined && st.size > opts.maxBytes) throw new BlobTooLargeError(opts.maxBytes);
-    await mkdir(dirname(dest), { recursive: true });
     try {
-      await rename(localPath, dest);
+      await renameInto(localPath, dest);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
       // another filesystem: copy to a temp file beside the destination, then rename
       const tmp = this.tempPath();
       await mkdir(dirname(tmp), { recursive: true });
       await copyFile(localPath, tmp);
-      await rename(tmp, dest);
+      await renameInto(tmp, dest);
       await rm(localPath, { force: true });
     }
     return { size: st.size };
@@ -102,5 +100,17 @@ export class DiskBlobStore implements BlobStore {
     const p = this.pathOf(key);
     if (!(await this.stat(key))) throw new BlobNotFoundError(key);
     return { path: p, cleanup: async () => {} };
+  }
+}
+
+/** rename(), creating the destination's directory when it is missing (the common case needs no mkdir). */
+async function renameInto(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    // ENOENT with an existing source (the callers just stat'ed or wrote it): the directory is missing
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(dirname(to), { recursive: true });
+    await rename(from, to);
   }
 }

@@ -2,14 +2,26 @@ import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+// Random bytes are drawn in blocks: one system call per ~100 ids instead of one per id (request ids are
+// made on every request).
+const POOL_SIZE = 4096;
+let pool = randomBytes(POOL_SIZE);
+let offset = 0;
+
+function nextByte(): number {
+  if (offset === POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    offset = 0;
+  }
+  return pool[offset++];
+}
+
 /** n random base62 characters, without modulo bias (bytes ≥ 248 are rejected). */
 export function randomBase62(n: number): string {
   let out = '';
   while (out.length < n) {
-    for (const b of randomBytes(n * 2)) {
-      if (b < 248) out += ALPHABET[b % 62];
-      if (out.length === n) break;
-    }
+    const b = nextByte();
+    if (b < 248) out += ALPHABET[b % 62];
   }
   return out;
 }

@@ -1,6 +1,9 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { MediaError } from './errors.js';
 import { type MediaTools, resolveTools, type ToolPaths } from './tools.js';
 
@@ -128,6 +131,8 @@ interface SpawnOptions {
   stallTimeoutMs?: number;
   onStdout?: (chunk: string) => void;
   keepStdout: boolean;
+  /** the child's stdin, for a caller that feeds it (default: none) */
+  onStdin?: (stdin: Writable) => void;
 }
 
 /**
@@ -140,7 +145,11 @@ function spawnCollect(bin: string, args: string[], opts: SpawnOptions): Promise<
       resolve({ code: null, signal: null, stdout: '', stderr: '', killedFor: 'cancelled' });
       return;
     }
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(bin, args, {
+      stdio: [opts.onStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+    if (opts.onStdin && child.stdin) opts.onStdin(child.stdin);
     let stdout = '';
     let stderr = '';
     let killedFor: Collected['killedFor'] = null;
@@ -210,17 +219,22 @@ function killedError(tool: string, why: NonNullable<Collected['killedFor']>, opt
   }
 }
 
+const FFPROBE_ARGS = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-i'];
+
 /** ffprobe's JSON view of a file. A file ffprobe cannot read is 'corrupt_media'. */
 export async function ffprobeJson(path: string, opts: ProbeCallOptions = {}): Promise<FfprobeOutput> {
   const tools = opts.tools ?? (await getMediaTools());
-  const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-i', path];
   const spawnOpts: SpawnOptions = {
     signal: opts.signal,
     timeoutMs: opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
     keepStdout: true,
   };
-  const res = await spawnCollect(tools.ffprobePath, args, spawnOpts);
+  const res = await spawnCollect(tools.ffprobePath, [...FFPROBE_ARGS, path], spawnOpts);
   if (res.killedFor) throw killedError('ffprobe', res.killedFor, spawnOpts);
+  return parseFfprobe(res, path);
+}
+
+function parseFfprobe(res: Collected, path: string): FfprobeOutput {
   const detail = scrubPaths(lastLines(res.stderr, 5), [path]);
   if (res.code !== 0) {
     throw new MediaError(
@@ -238,6 +252,72 @@ export async function ffprobeJson(path: string, opts: ProbeCallOptions = {}): Pr
     throw new MediaError('corrupt_media', 'The file could not be read as media.', { cause: err, detail });
   }
   return { streams: parsed.streams ?? [], format: parsed.format ?? {} };
+}
+
+export interface EarlyProbe {
+  /** Streams the file to the waiting ffprobe and resolves with what ffprobeJson would say. Once only. */
+  read(path: string): Promise<FfprobeOutput>;
+  /** Stops the waiting ffprobe when there will be nothing to read; harmless after read(). */
+  cancel(): void;
+}
+
+/**
+ * An ffprobe started before the file it reads exists; read() feeds it the file on its stdin. Its start-up
+ * (the dynamic loader mapping a distribution ffmpeg's ~200 shared libraries: ~50 ms) overlaps whatever
+ * makes the file, e.g. the transcode. Only for files whose headers come first (MP4/MOV with fast start,
+ * WebM, Matroska): for those the answer equals ffprobeJson's, file size and bit rate included.
+ */
+export async function startFfprobe(opts: ProbeCallOptions = {}): Promise<EarlyProbe> {
+  const tools = opts.tools ?? (await getMediaTools());
+  const stop = new AbortController();
+  let why: 'cancelled' | 'timeout' | null = null;
+  const halt = (reason: 'cancelled' | 'timeout') => {
+    why ??= reason;
+    stop.abort();
+  };
+  const onAbort = () => halt('cancelled');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) halt('cancelled');
+  let stdin: Writable | undefined;
+  const spawnOpts: SpawnOptions = {
+    signal: stop.signal,
+    keepStdout: true,
+    onStdin: (s) => {
+      stdin = s;
+      // ffprobe stops reading once it has what it needs: the rest of the file meets a closed pipe
+      s.on('error', () => {});
+    },
+  };
+  const done = spawnCollect(tools.ffprobePath, [...FFPROBE_ARGS, 'pipe:0'], spawnOpts);
+  const settled = done.finally(() => opts.signal?.removeEventListener('abort', onAbort));
+  settled.catch(() => {});
+  return {
+    async read(path) {
+      const timeout = setTimeout(() => halt('timeout'), opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS);
+      try {
+        const { size } = await stat(path);
+        if (stdin) void pipeline(createReadStream(path), stdin).catch(() => {});
+        const res = await settled;
+        if (res.killedFor || why) {
+          throw killedError('ffprobe', why ?? res.killedFor ?? 'cancelled', spawnOpts);
+        }
+        const info = parseFfprobe(res, path);
+        // from a pipe ffprobe knows no file size; add it, and the bit rate avformat derives from it
+        const durationUs = Math.round(Number(info.format.duration) * 1e6);
+        info.format.size ??= String(size);
+        if (info.format.bit_rate === undefined && durationUs > 0) {
+          info.format.bit_rate = String(Math.floor((size * 8 * 1e6) / durationUs));
+        }
+        if (info.format.filename === 'pipe:0') info.format.filename = path;
+        return info;
+      } finally {
+        clearTimeout(timeout);
+      }
+    },
+    cancel() {
+      halt('cancelled');
+    },
+  };
 }
 
 function parseClock(value: string): number | null {

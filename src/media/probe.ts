@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { MediaError } from './errors.js';
 import {
+  type EarlyProbe,
   type FfprobeOutput,
   type FfprobeStream,
   ffprobeJson,
@@ -15,7 +16,7 @@ import {
   imageMetadata,
   verifyImage,
 } from './image.js';
-import type { MediaKind, Sniffed } from './sniff.js';
+import { type MediaKind, type Sniffed, sniffFile } from './sniff.js';
 
 export type Orientation = 'landscape' | 'portrait' | 'square';
 
@@ -71,6 +72,11 @@ export interface ProbeOptions extends ProbeCallOptions {
    * so tasks read headers only.
    */
   verify?: boolean;
+  /**
+   * An ffprobe started ahead of time (startFfprobe) to read an audio/video file with; cancelled when the
+   * probe does not need it.
+   */
+  ffprobe?: EarlyProbe;
 }
 
 /** A probe, plus the image header it was made from (for images), so callers need not read it again. */
@@ -93,24 +99,136 @@ export async function probeFile(
   return (await probeFileDetailed(path, sniffed, limits, opts)).probe;
 }
 
+interface CachedProbe extends DetailedProbe {
+  /** as the caller sniffed it (sniffFile) */
+  sniffed: Sniffed;
+  verified: boolean;
+}
+
+const PROBE_CACHE_SIZE = 256;
+/**
+ * Probes by file identity (device, inode, birth time, size, modification time). Stored blobs never
+ * change in place (a new version is a new file renamed over the key), so the same identity means the
+ * same bytes. On the embedded default the blob a task reads is the very file ingest probed (moved, not
+ * copied), and the tasks of one upload share one input: each skips an ffprobe run (tens of ms) or a
+ * header read. Elsewhere (S3 copies, other processes) it simply misses.
+ */
+const probeCache = new Map<string, CachedProbe>();
+
+async function identity(path: string): Promise<{ key: string; size: number }> {
+  const st = await stat(path, { bigint: true });
+  // birth time tells a reused inode from the file that had it before (rename keeps it, like mtime)
+  const key = `${st.dev}:${st.ino}:${st.birthtimeNs}:${st.size}:${st.mtimeNs}`;
+  return { key, size: Number(st.size) };
+}
+
+function sameSniff(a: Sniffed, b: Sniffed): boolean {
+  return a.kind === b.kind && a.ext === b.ext && a.mime === b.mime;
+}
+
 /** probeFile, keeping the image header it read. */
-export async function probeFileDetailed(
+async function probeFileDetailed(
   path: string,
   sniffed: Sniffed,
   limits: ProbeLimits = {},
   opts: ProbeOptions = {},
 ): Promise<DetailedProbe> {
-  const filesize = (await stat(path)).size;
-  if (filesize === 0) throw new MediaError('corrupt_media', 'The file is empty.');
-  const verify = opts.verify ?? true;
-  if (sniffed.kind !== 'image') {
-    return { probe: await probeAudioVideo(path, sniffed, filesize, limits, opts, verify) };
+  try {
+    const id = await identity(path);
+    const hit = probeCache.get(id.key);
+    if (hit && sameSniff(hit.sniffed, sniffed)) {
+      const cached = fromCache(id.key, hit, limits, opts);
+      if (cached) return cached;
+    }
+    return await probeAndCache(path, id, sniffed, limits, opts);
+  } finally {
+    opts.ffprobe?.cancel();
   }
-  const image = await imageMetadata(path);
-  return { probe: await probeImage(path, sniffed, filesize, limits, image, verify), image };
+}
+
+/**
+ * sniffFile and probeFileDetailed in one, reading nothing when this file was probed before. Null when
+ * the bytes are not a media type mediary handles.
+ */
+export async function probeMedia(
+  path: string,
+  limits: ProbeLimits = {},
+  opts: ProbeOptions = {},
+): Promise<(DetailedProbe & { sniffed: Sniffed }) | null> {
+  try {
+    const id = await identity(path);
+    const hit = probeCache.get(id.key);
+    if (hit) {
+      const cached = fromCache(id.key, hit, limits, opts);
+      if (cached) return { ...cached, sniffed: { ...hit.sniffed } };
+    }
+    const sniffed = await sniffFile(path);
+    if (!sniffed) return null;
+    return { ...(await probeAndCache(path, id, sniffed, limits, opts)), sniffed };
+  } finally {
+    opts.ffprobe?.cancel();
+  }
+}
+
+function fromCache(
+  key: string,
+  hit: CachedProbe,
+  limits: ProbeLimits,
+  opts: ProbeOptions,
+): DetailedProbe | null {
+  if (!hit.verified && (opts.verify ?? true)) return null;
+  // limits may differ from the probe that was cached; the facts they are checked on do not
+  recheckLimits(hit, limits);
+  probeCache.delete(key);
+  probeCache.set(key, hit);
+  return { probe: { ...hit.probe }, image: hit.image };
+}
+
+async function probeAndCache(
+  path: string,
+  id: { key: string; size: number },
+  sniffed: Sniffed,
+  limits: ProbeLimits,
+  opts: ProbeOptions,
+): Promise<DetailedProbe> {
+  if (id.size === 0) throw new MediaError('corrupt_media', 'The file is empty.');
+  const verify = opts.verify ?? true;
+  let result: DetailedProbe;
+  if (sniffed.kind !== 'image') {
+    result = { probe: await probeAudioVideo(path, sniffed, id.size, limits, opts, verify) };
+  } else {
+    const image = await imageMetadata(path);
+    result = { probe: await probeImage(path, sniffed, id.size, limits, image, verify), image };
+  }
+  probeCache.delete(id.key);
+  probeCache.set(id.key, {
+    ...result,
+    probe: { ...result.probe },
+    sniffed: { ...sniffed },
+    verified: verify,
+  });
+  if (probeCache.size > PROBE_CACHE_SIZE) probeCache.delete(probeCache.keys().next().value as string);
+  return result;
+}
+
+/** The limit checks of probeImage and probeAudioVideo, in the same order, on facts probed before. */
+function recheckLimits({ probe, image }: DetailedProbe, limits: ProbeLimits): void {
+  const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const tooLong = (what: string, seconds: number) =>
+    new MediaError('too_large', `${what} lasts ${seconds} s; the limit is ${limits.maxDurationSeconds} s.`);
+  const overDuration =
+    probe.duration !== undefined && limits.maxDurationSeconds && probe.duration > limits.maxDurationSeconds;
+  if (image) {
+    checkPixels(image.storedWidth, image.storedHeight * image.pages, { maxPixels });
+    if (overDuration) throw tooLong('The animation', probe.duration!);
+    return;
+  }
+  if (overDuration) throw tooLong('The media', round(probe.duration!, 1));
+  if (probe.hasVideo && probe.width && probe.height) checkPixels(probe.width, probe.height, { maxPixels });
 }
 
 const IMAGE_CONTAINERS: Record<string, string> = { jpeg: 'jpeg', jpg: 'jpeg', tif: 'tiff', heif: 'heic' };
+const ANIMATED_EXTS = new Set(['gif', 'webp', 'png']);
 
 async function probeImage(
   path: string,
@@ -126,8 +244,7 @@ async function probeImage(
   });
   if (verify) await verifyImage(path, meta);
 
-  const animated =
-    meta.pages > 1 && (sniffed.ext === 'gif' || sniffed.ext === 'webp' || sniffed.ext === 'png');
+  const animated = meta.pages > 1 && ANIMATED_EXTS.has(sniffed.ext);
   const container = IMAGE_CONTAINERS[sniffed.ext] ?? sniffed.ext;
   const { duration, fps } = animated ? animationTiming(meta) : {};
   if (duration !== undefined && limits.maxDurationSeconds && duration > limits.maxDurationSeconds) {
@@ -175,26 +292,18 @@ const IMAGE_OUTPUT_EXT: Record<ImageOutput['format'], string> = {
 };
 
 /**
- * The probe facts of an image transformImage just wrote at `path`, from what it reported: the same
- * answer probeFile gives for that file, without decoding or sniffing it again. `input` is the header of
- * the image it was made from (an animation keeps its frame delays).
+ * The probe facts of an image transformImage just wrote at `path`: the same answer probeFile gives for
+ * that file, mostly from what sharp reported. The header is read only where the encoder has the last
+ * word: animations (it may merge identical frames) and alpha (it drops an alpha channel that is opaque
+ * everywhere, and a GIF always reads back with one; an output made without alpha never gains one).
  */
-export async function probeImageOutput(
-  path: string,
-  out: ImageOutput,
-  input?: Pick<ImageMeta, 'pages' | 'delays'>,
-): Promise<ProbeResult> {
-  const facts = imageOutputFacts(out, input);
-  // encoders drop an alpha channel that is opaque everywhere, and a GIF always reads back with one:
-  // only the header can tell (an output made without alpha never gains one)
-  if (out.transparency || out.format === 'gif') facts.transparency = (await imageMetadata(path)).hasAlpha;
-  return facts;
-}
-
-function imageOutputFacts(out: ImageOutput, input?: Pick<ImageMeta, 'pages' | 'delays'>): ProbeResult {
+export async function probeImageOutput(path: string, out: ImageOutput): Promise<ProbeResult> {
+  const header =
+    out.animated || out.transparency || out.format === 'gif' ? await imageMetadata(path) : undefined;
   const ext = IMAGE_OUTPUT_EXT[out.format];
   const container = IMAGE_CONTAINERS[ext] ?? ext;
-  const { duration, fps } = out.animated && input ? animationTiming(input) : {};
+  const animated = header ? header.pages > 1 && ANIMATED_EXTS.has(ext) : false;
+  const { duration, fps } = header && animated ? animationTiming(header) : {};
   return {
     kind: 'image',
     type: out.mime,
@@ -206,9 +315,9 @@ function imageOutputFacts(out: ImageOutput, input?: Pick<ImageMeta, 'pages' | 'd
     height: out.height,
     orientation: orientationOf(out.width, out.height),
     rotation: 0,
-    transparency: out.transparency,
-    animated: out.animated,
-    frames: out.frames,
+    transparency: header ? header.hasAlpha : out.transparency,
+    animated,
+    frames: header ? header.pages : out.frames,
     duration,
     fps,
     filesize: out.size,
@@ -222,10 +331,10 @@ async function probeAudioVideo(
   sniffed: Sniffed,
   filesize: number,
   limits: ProbeLimits,
-  opts: ProbeCallOptions,
+  opts: ProbeOptions,
   verify: boolean,
 ): Promise<ProbeResult> {
-  const info = await ffprobeJson(path, opts);
+  const info = opts.ffprobe ? await opts.ffprobe.read(path) : await ffprobeJson(path, opts);
   const video = info.streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   const audio = info.streams.find((s) => s.codec_type === 'audio');
   if (!video && !audio) {

@@ -7,14 +7,14 @@ import {
   IMAGE_EXT,
   IMAGE_FORMATS,
   type ImageFormat,
-  imageFromVideo,
   type ImageOutput,
+  imageFromVideo,
   imageMetadata,
   outputImageFormat,
   transformImage,
 } from '../media/image.js';
-import { probeImageOutput } from '../media/probe.js';
 import { FITS, parseSize } from '../media/options.js';
+import { probeImageOutput } from '../media/probe.js';
 import {
   checkOptions,
   checkOutputPixels,
@@ -119,8 +119,8 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
       made = await transformImage(path, outPath, options, limits, meta);
     }
 
-    // sharp reported what it wrote: no need to read the output back
-    const facts = await probeImageOutput(outPath, made, image);
+    // from what sharp reported; the output's header is read only where the encoder has the last word
+    const facts = await probeImageOutput(outPath, made);
     return {
       outputs: [
         {

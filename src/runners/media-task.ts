@@ -3,9 +3,10 @@
 import { type TLiteral, type TObject, type TUnion, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { MediaError, OptionError } from '../media/errors.js';
-import { POSITIONS, QUALITY_LEVELS } from '../media/options.js';
+import { type EarlyProbe, startFfprobe } from '../media/ffmpeg.js';
 import type { ImageMeta } from '../media/image.js';
-import { type ProbeResult, probeFile, probeFileDetailed } from '../media/probe.js';
+import { POSITIONS, QUALITY_LEVELS } from '../media/options.js';
+import { type ProbeResult, probeFile, probeMedia } from '../media/probe.js';
 import { sniffFile } from '../media/sniff.js';
 import { type InputKind, PermanentTaskError, type RunnerContext } from './runner.js';
 
@@ -157,14 +158,13 @@ export async function probeInput(
 ): Promise<ProbedInput> {
   if (!ctx.input) throw new PermanentTaskError(`A ${kind} task needs an input file.`);
   const path = ctx.input.localPath;
-  const sniffed = await sniffFile(path);
-  if (!sniffed) throw new PermanentTaskError('The input file is not a supported video, image or audio file.');
-  const { probe, image } = await probeFileDetailed(
+  const found = await probeMedia(
     path,
-    sniffed,
     { maxPixels: ctx.limits.maxPixels, maxDurationSeconds: ctx.limits.maxDurationSeconds },
     { signal: ctx.signal, verify: false },
   );
+  if (!found) throw new PermanentTaskError('The input file is not a supported video, image or audio file.');
+  const { probe, image } = found;
   if (!accepts.includes(probe.kind)) {
     throw new PermanentTaskError(
       `A ${kind} task needs ${accepts.map(article).join(' or ')} input; this file is ${article(probe.kind)}.`,
@@ -178,15 +178,34 @@ export async function probeInput(
  * The output is ours, so a probe failure here is a tool problem, not the user's: it is reported as a
  * plain (retryable) error.
  */
-export async function probeOutput(path: string, signal?: AbortSignal): Promise<ProbeResult> {
+export async function probeOutput(
+  path: string,
+  signal?: AbortSignal,
+  ffprobe?: EarlyProbe,
+): Promise<ProbeResult> {
   try {
     const sniffed = await sniffFile(path);
     if (!sniffed) throw new Error('unrecognised output');
-    return await probeFile(path, sniffed, {}, { signal, verify: false });
+    return await probeFile(path, sniffed, {}, { signal, verify: false, ffprobe });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`The output could not be read back: ${why}`, { cause: err });
   }
+}
+
+/**
+ * probeOutput with its ffprobe started now, before the output exists, so that the tool's start-up
+ * overlaps the work (see startFfprobe). For outputs whose headers come first: MP4/MOV with fast start,
+ * WebM. cancel() when no output comes; it is harmless after probe().
+ */
+export async function prepareOutputProbe(
+  ctx: RunnerContext,
+): Promise<{ probe(path: string): Promise<ProbeResult>; cancel(): void }> {
+  const early = await startFfprobe({ signal: ctx.signal });
+  return {
+    probe: (path) => probeOutput(path, ctx.signal, early),
+    cancel: () => early.cancel(),
+  };
 }
 
 /** Refuses outputs over the pixel limit before the work starts. */

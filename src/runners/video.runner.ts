@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { ffmpegEncoders, runFfmpeg } from '../media/ffmpeg.js';
 import { FITS } from '../media/options.js';
+import type { ProbeResult } from '../media/probe.js';
 import { planVideo, VIDEO_CODECS, VIDEO_FORMATS } from '../media/video-args.js';
 import {
   checkOptions,
@@ -13,8 +14,8 @@ import {
   outputNaming,
   outputProps,
   positionOption,
+  prepareOutputProbe,
   probeInput,
-  probeOutput,
   qualityOption,
   runMediaTask,
   StringEnum,
@@ -86,9 +87,15 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
     const plan = planVideo(probe, options, path, outPath, { encoders });
     checkOutputPixels(plan.width, plan.height, ctx);
 
-    await runFfmpeg(plan.args, { ...ffmpegWatch(ctx), durationSeconds: plan.duration });
-
-    const facts = await probeOutput(outPath, ctx.signal);
+    // the output's ffprobe starts with the transcode, so that its start-up costs no time
+    const outputProbe = await prepareOutputProbe(ctx);
+    let facts: ProbeResult;
+    try {
+      await runFfmpeg(plan.args, { ...ffmpegWatch(ctx), durationSeconds: plan.duration });
+      facts = await outputProbe.probe(outPath);
+    } finally {
+      outputProbe.cancel();
+    }
     return {
       outputs: [
         {

@@ -53,13 +53,14 @@ export class MediaRepository {
     id: string,
     patch: Partial<MediaRow>,
     db: Db = this.db,
-  ): Promise<void> {
-    await db
+  ): Promise<boolean> {
+    const res = await db
       .updateTable('media')
       .set(patch)
       .where('project_id', '=', projectId)
       .where('id', '=', id)
-      .execute();
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
   }
 
   async deleteMedia(projectId: string, id: string, db: Db = this.db): Promise<void> {
@@ -69,6 +70,16 @@ export class MediaRepository {
 
   async insertFile(row: FileRow, db: Db = this.db): Promise<void> {
     await db.insertInto('files').values(row).execute();
+  }
+
+  /** Several rows, a statement per hundred (SQLite allows 32766 bound values in one). */
+  async insertFiles(rows: FileRow[], db: Db = this.db): Promise<void> {
+    for (let i = 0; i < rows.length; i += 100) {
+      await db
+        .insertInto('files')
+        .values(rows.slice(i, i + 100))
+        .execute();
+    }
   }
 
   async getFile(projectId: string, id: string, db: Db = this.db): Promise<FileRow | undefined> {

@@ -5,7 +5,7 @@
 // lapsed (its process died) is claimed again by any engine, and one that lost its lease aborts and writes
 // nothing. Wake-ups come from TaskSignals; a poll is the fallback for retries coming due and dead leases.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, rmdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
@@ -394,7 +394,7 @@ export class TaskEngine {
     } finally {
       clearInterval(heartbeat);
       await cleanupInput?.().catch(() => {});
-      if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => {});
+      if (workDir) await removeWorkDir(workDir);
     }
   }
 
@@ -567,10 +567,10 @@ export class TaskEngine {
         });
         if (!row) throw new LeaseLostError();
         if (files.length > 0) {
-          const media = await deps.media.getMedia(task.project_id, task.media_id!, trx);
-          if (!media) throw new PermanentTaskError('The media of this task was deleted while the task ran.');
-          for (const f of files) await deps.media.insertFile(f, trx);
-          await deps.media.updateMedia(task.project_id, task.media_id!, { updated: ts }, trx);
+          // touching the media is also the check that it still exists
+          if (!(await deps.media.updateMedia(task.project_id, task.media_id!, { updated: ts }, trx)))
+            throw new PermanentTaskError('The media of this task was deleted while the task ran.');
+          await deps.media.insertFiles(files, trx);
         } else if (outputId) {
           output = (await deps.media.getFile(task.project_id, outputId, trx)) ?? null;
         }
@@ -639,6 +639,15 @@ export class TaskEngine {
       this.log('error', 'could not record the failure', { task: task.id, err: String(e) });
     }
     if (finished) await deps.signals.publish({ type: 'finished', id: finished.id, status: 'failed' });
+  }
+}
+
+/** The engine moved the outputs out, so the work dir is usually empty: one rmdir, else the whole tree. */
+async function removeWorkDir(dir: string): Promise<void> {
+  try {
+    await rmdir(dir);
+  } catch {
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
 }
 

@@ -188,6 +188,49 @@ describe.each(testDatabases())('task engine (%s)', (db) => {
     await one.stop();
   });
 
+  it('claims due pending and lapsed tasks in one priority order; tasks not due or out of attempts wait', async () => {
+    // rows of a kind no engine here runs, in a project of their own: only these claims see them
+    const project = await t.ctx.projects.createProject(`claims-${Date.now()}`);
+    const own: AuthContext = { ...auth, projectId: project.id };
+    const file = await inputFile(own);
+    const kind = `claim-order-${db}`;
+    const start = Date.now();
+    const iso = (ms: number) => new Date(start + ms).toISOString();
+    let made = 0;
+    const make = async (patch: Record<string, unknown>) => {
+      const { task } = await t.ctx.tasks.create(own, { kind: 'note', file_id: file.id });
+      const at = iso(-60_000 + made++);
+      await t.ctx.store.db
+        .updateTable('tasks')
+        .set({ kind, created: at, run_after: at, ...patch })
+        .where('id', '=', task.id)
+        .execute();
+      return task.id;
+    };
+    const lapsed = { status: 'processing', worker_id: 'gone', lease_until: iso(-1000) };
+    const backlog = await make({ priority: PRIORITY.automation });
+    const orphan = await make({ ...lapsed, attempts: 1 });
+    const waiting = await make({ run_after: iso(60_000) });
+    const spent = await make({ ...lapsed, attempts: 3 });
+    const oldest = await make({ created: iso(-120_000), priority: PRIORITY.automation });
+    const claim = () =>
+      t.ctx.repos.tasks.claim({
+        workerId: 'claimer',
+        now: iso(0),
+        leaseUntil: iso(30_000),
+        projectConcurrency: 0,
+        kinds: [kind],
+      });
+    const order = [(await claim())?.id, (await claim())?.id, (await claim())?.id, await claim()];
+    expect(order).toEqual([orphan, oldest, backlog, undefined]);
+    expect((await row(orphan)).attempts).toBe(2);
+    await t.ctx.store.db
+      .updateTable('tasks')
+      .set({ status: 'cancelled', worker_id: null, lease_until: null })
+      .where('id', 'in', [backlog, orphan, waiting, spent, oldest])
+      .execute();
+  });
+
   it('keeps one project within its concurrency limit while another runs beside it', async () => {
     const project = await t.ctx.projects.createProject(`busy-${Date.now()}`);
     const other: AuthContext = { ...auth, projectId: project.id };
