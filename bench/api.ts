@@ -85,14 +85,17 @@ export async function benchApi(): Promise<Record<string, number>> {
     const mediary = await load(`https://127.0.0.1:${apiPort}/files/${file.id}`, {
       authorization: `Bearer ${key}`,
     });
+    // the same server without auth and store: what the framework setup itself costs
+    const health = await load(`https://127.0.0.1:${apiPort}/health`, {});
     const ratio = mediary / baseline;
     process.stdout.write(
       `\nAPI: authenticated GET /files/{id} over TLS (${CONNECTIONS} connections, ${DURATION} s each)\n` +
         `  fastify hello-world: ${fmt(baseline)} req/s\n` +
         `  mediary            : ${fmt(mediary)} req/s\n` +
+        `  mediary /health    : ${fmt(health)} req/s (no auth, no store: ${fmt(health / baseline, 2)} of hello-world)\n` +
         `  ratio              : ${fmt(ratio, 2)} (aim ≥ 0.5)\n`,
     );
-    return { baseline, mediary, ratio };
+    return { baseline, mediary, health, ratio };
   } finally {
     await stopChild(api);
     await stopChild(hello);
