@@ -61,7 +61,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   const box = new SecretBox(loadOrCreateSecret(config.dataDir, config.secret));
   const repos = {
     projects: new ProjectsRepository(store.db),
-    media: new MediaRepository(store.db),
+    media: new MediaRepository(store.db, store.sqlite),
     tasks: new TasksRepository(store),
   };
   const projects = new ProjectsService(repos.projects, box);

@@ -15,6 +15,8 @@ export interface Store {
   dialect: Dialect;
   /** PostgreSQL pool (LISTEN/NOTIFY needs its own client); undefined on SQLite */
   pgPool?: pg.Pool;
+  /** the better-sqlite3 handle, for the few hot reads that skip the query builder; undefined on PostgreSQL */
+  sqlite?: SQLite.Database;
   /** the schema on PostgreSQL (from ?schema=), for LISTEN/NOTIFY channel names */
   pgSchema?: string;
   close(): Promise<void>;
@@ -65,7 +67,7 @@ export function openStore(databaseUrl: string): Store {
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('foreign_keys = ON');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
-    return { db, dialect: 'sqlite', close: () => db.destroy() };
+    return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
   }
   const url = new URL(databaseUrl);
   const schema = url.searchParams.get('schema') ?? undefined;

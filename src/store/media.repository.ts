@@ -1,3 +1,4 @@
+import type SQLite from 'better-sqlite3';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, FilesTable, MediaTable } from './schema.js';
 
@@ -11,7 +12,18 @@ export interface Page {
 }
 
 export class MediaRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly fileById?: SQLite.Statement<[string, string], FileRow>;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    sqlite?: SQLite.Database,
+  ) {
+    // GET /files/{id} is the hottest read; on SQLite it skips the query builder's per-call compile and
+    // async connection handoff (the statement runs synchronously; better-sqlite3 caches nothing itself)
+    this.fileById = sqlite?.prepare<[string, string], FileRow>(
+      'select * from files where project_id = ? and id = ?',
+    );
+  }
 
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(fn);
@@ -83,6 +95,7 @@ export class MediaRepository {
   }
 
   async getFile(projectId: string, id: string, db: Db = this.db): Promise<FileRow | undefined> {
+    if (this.fileById && db === this.db) return this.fileById.get(projectId, id);
     return db
       .selectFrom('files')
       .selectAll()
