@@ -2,6 +2,7 @@
 // benchmarks) build one of these and hand it to buildApp(); nothing here listens or binds signals.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Logger, pino } from 'pino';
 import type { BlobStore } from './blobs/blob-store.js';
 import { createBlobStore } from './blobs/index.js';
 import type { Config } from './config.js';
@@ -25,6 +26,8 @@ import { type EngineOptions, TaskEngine } from './worker/engine.js';
 
 export interface AppContext {
   config: Config;
+  /** the one logger: HTTP, engine and webhook dispatcher all write through it (keys redacted) */
+  log: Logger;
   store: Store;
   blobs: BlobStore;
   box: SecretBox;
@@ -55,6 +58,11 @@ export interface ContextOptions {
 
 export async function createContext(config: Config, opts: ContextOptions = {}): Promise<AppContext> {
   mkdirSync(join(config.dataDir, 'tmp'), { recursive: true });
+  const log = pino({
+    level: config.logLevel,
+    // never write a key or a signature, whatever a caller puts in a log line
+    redact: ['req.headers.authorization', 'headers.authorization', 'authorization', 'key', 'secret'],
+  });
   const store = openStore(config.databaseUrl);
   await migrate(store);
   const blobs = createBlobStore(config);
@@ -89,12 +97,14 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
         ingest,
         kinds,
         signals: taskSignals,
+        log: (level, msg, data) => log[level](data ?? {}, msg),
         onFinished: (trx, task, output) => tasks.announceFinished(trx, task, output),
       },
       engineOpts,
     );
   const ctx: AppContext = {
     config,
+    log,
     store,
     blobs,
     box,

@@ -53,7 +53,7 @@ export async function startServer(config: Config): Promise<Running> {
   }
   if (config.role !== 'api') {
     // task webhooks: sends from the outbox; a stop lets attempts in flight finish (bounded by the timeout)
-    const webhookDispatcher = new WebhookDispatcher(ctx);
+    const webhookDispatcher = new WebhookDispatcher(ctx, { log: ctx.log });
     webhookDispatcher.start();
     stops.push(() => webhookDispatcher.stop());
   }

@@ -2,6 +2,7 @@
 // only cli/ binds the configured ports.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyBaseLogger } from 'fastify';
 import Fastify, { type FastifyInstance, type FastifyServerFactory, LogController } from 'fastify';
 import sjson from 'secure-json-parse';
 import type { AppContext } from '../app-context.js';
@@ -54,7 +55,7 @@ export function httpsFactory(tls: { key: string; cert: string }): FastifyServerF
 export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const { config } = ctx;
   const app = Fastify({
-    logger: opts.logger === false ? false : { level: config.logLevel, redact: ['req.headers.authorization'] },
+    ...(opts.logger === false ? { logger: false } : { loggerInstance: ctx.log as FastifyBaseLogger }),
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => newId('req'),
     requestIdHeader: false,

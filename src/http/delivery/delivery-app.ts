@@ -1,6 +1,8 @@
 // The delivery host (its own port): GET/HEAD of files, PUT uploads (whole or chunked) and tus. Built like the
 // API app (same versioning, error shapes and TLS) but it never parses a request body: uploads read the raw
 // stream. Only cli/ binds the port.
+
+import type { FastifyBaseLogger } from 'fastify';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -114,7 +116,7 @@ export async function buildDeliveryApp(
   const { config } = ctx;
   const services = deliveryServices(ctx);
   const app = Fastify({
-    logger: opts.logger === false ? false : { level: config.logLevel, redact: ['req.headers.authorization'] },
+    ...(opts.logger === false ? { logger: false } : { loggerInstance: ctx.log as FastifyBaseLogger }),
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => newId('req'),
     requestIdHeader: false,
