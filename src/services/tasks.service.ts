@@ -13,6 +13,7 @@ import type { FileRow, MediaRepository, Page } from '../store/media.repository.j
 import type { Database } from '../store/schema.js';
 import type { TaskSignals } from '../store/task-signals.js';
 import {
+  DUE_NOW,
   PRIORITY,
   TASK_STATUSES,
   type TaskFilter,
@@ -221,7 +222,7 @@ export class TasksService {
       priority: from.priority ?? PRIORITY.interactive,
       attempts: 0,
       max_attempts: this.config.tasks.maxAttempts,
-      run_after: ts,
+      run_after: DUE_NOW,
       lease_until: null,
       worker_id: null,
       created_by: from.createdBy ?? auth.keyId,

@@ -6,6 +6,13 @@ import type { Store } from './db.js';
 import type { FileRow, Page } from './media.repository.js';
 import type { Database, TasksTable } from './schema.js';
 
+/**
+ * run_after for "due at once". Not the writer's clock: the API node that writes it and the worker that
+ * compares it (on PostgreSQL, by the database's clock) may disagree by a few ms or more, and a task
+ * must not wait for a poll because of that. Claims order by priority and creation, never by run_after.
+ */
+export const DUE_NOW = '1970-01-01T00:00:00.000Z';
+
 export type TaskRow = TasksTable;
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -245,7 +252,8 @@ export class TasksRepository {
         attempts: sql`attempts - 1`,
         worker_id: null,
         lease_until: null,
-        run_after: now,
+        // run_after stays as it was (due, or it would not have been claimed): writing this engine's "now"
+        // could put it a few ms ahead of another engine's clock estimate and hide the task from it
         eta: null,
         updated: now,
       })
@@ -284,7 +292,7 @@ export class TasksRepository {
         eta: null,
         output_file_id: null,
         results: null,
-        run_after: now,
+        run_after: DUE_NOW,
         worker_id: null,
         lease_until: null,
         started: null,
@@ -302,7 +310,7 @@ export class TasksRepository {
   async makeDue(projectId: string, id: string, now: string): Promise<void> {
     await this.db
       .updateTable('tasks')
-      .set({ run_after: now, updated: now })
+      .set({ run_after: DUE_NOW, updated: now })
       .where('project_id', '=', projectId)
       .where('id', '=', id)
       .where('status', '=', 'pending')
