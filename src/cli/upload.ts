@@ -203,8 +203,9 @@ export async function uploadFile(config: Config, file: string, opts: UploadCliOp
     const retries = opts.retries ?? 5;
     const delay = opts.retryDelayMs ?? 1000;
 
-    if (size < (opts.chunkThreshold ?? 16 * MB)) {
-      const r = await withRetries(retries, delay, async () => {
+    /** PUTs the file, or the bytes start…end of it, retried; a failed try takes its bytes off the bar. */
+    const put = (headers: Record<string, string>, range: { start?: number; end?: number }, ok: number[]) =>
+      withRetries(retries, delay, async () => {
         let sent = 0;
         try {
           const res = await request(
@@ -212,25 +213,25 @@ export async function uploadFile(config: Config, file: string, opts: UploadCliOp
             agent,
             {
               method: 'PUT',
-              headers: {
-                ...base,
-                'content-type': 'application/octet-stream',
-                'content-length': String(size),
-              },
+              headers: { ...base, 'content-type': 'application/octet-stream', ...headers },
               file,
+              ...range,
             },
             (n) => {
               sent += n;
               progress.add(n);
             },
           );
-          if (res.status !== 201) throw new HttpError(res.status, errorMessage(res));
+          if (!ok.includes(res.status)) throw new HttpError(res.status, errorMessage(res));
           return res;
         } catch (err) {
           progress.remove(sent);
           throw err;
         }
       });
+
+    if (size < (opts.chunkThreshold ?? 16 * MB)) {
+      const r = await put({ 'content-length': String(size) }, {}, [201]);
       progress.done('uploaded');
       return r.json;
     }
@@ -242,38 +243,11 @@ export async function uploadFile(config: Config, file: string, opts: UploadCliOp
     const last = ranges.pop() as [number, number];
     let next = 0;
     const sendChunk = ([start, end]: [number, number]) =>
-      withRetries(retries, delay, async () => {
-        let sent = 0;
-        try {
-          const res = await request(
-            url,
-            agent,
-            {
-              method: 'PUT',
-              headers: {
-                ...base,
-                'content-type': 'application/octet-stream',
-                'content-length': String(end - start + 1),
-                'content-range': `bytes ${start}-${end}/${size}`,
-              },
-              file,
-              start,
-              end,
-            },
-            (n) => {
-              sent += n;
-              progress.add(n);
-            },
-          );
-          if (res.status !== 202 && res.status !== 201 && res.status !== 200) {
-            throw new HttpError(res.status, errorMessage(res));
-          }
-          return res;
-        } catch (err) {
-          progress.remove(sent);
-          throw err;
-        }
-      });
+      put(
+        { 'content-length': String(end - start + 1), 'content-range': `bytes ${start}-${end}/${size}` },
+        { start, end },
+        [202, 201, 200],
+      );
     const workers = Array.from({ length: Math.max(1, opts.parallel ?? 3) }, async () => {
       while (next < ranges.length) await sendChunk(ranges[next++]);
     });

@@ -7,13 +7,13 @@ import { runFfmpeg } from '../media/ffmpeg.js';
 import {
   checkOptions,
   ffmpegWatch,
-  outputNaming,
   outputProps,
   probeInput,
   probeOutput,
   qualityOption,
   runMediaTask,
   StringEnum,
+  singleSourceOutput,
   trimOptions,
 } from './media-task.js';
 import { PermanentTaskError, type RunnerContext, type RunResult, type TaskKindDefinition } from './runner.js';
@@ -59,20 +59,13 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
     await runFfmpeg(plan.args, { ...ffmpegWatch(ctx), durationSeconds: plan.duration });
 
     const facts = await probeOutput(outPath, ctx.signal);
-    return {
-      outputs: [
-        {
-          localPath: outPath,
-          object: 'source',
-          kind: 'audio',
-          type: facts.type || plan.type,
-          facts,
-          ext: plan.ext,
-          ...outputNaming(options),
-          primary: true,
-        },
-      ],
-    };
+    return singleSourceOutput(options, {
+      localPath: outPath,
+      kind: 'audio',
+      type: facts.type || plan.type,
+      facts,
+      ext: plan.ext,
+    });
   });
 }
 

@@ -13,21 +13,20 @@ import {
   outputImageFormat,
   transformImage,
 } from '../media/image.js';
-import { FITS, parseSize } from '../media/options.js';
+import { parseSize } from '../media/options.js';
 import { probeImageOutput } from '../media/probe.js';
 import {
   checkOptions,
   checkOutputPixels,
   ffmpegWatch,
   HEX_COLOR_PATTERN,
-  outputNaming,
   outputProps,
-  positionOption,
   probeInput,
   qualityOption,
+  resizeOptions,
   runMediaTask,
   StringEnum,
-  sizeOption,
+  singleSourceOutput,
 } from './media-task.js';
 import type { RunnerContext, RunResult, TaskKindDefinition } from './runner.js';
 
@@ -35,16 +34,7 @@ export const IMAGE_FORMAT_VALUES = [...IMAGE_FORMATS, 'jpg'] as const;
 
 export const ImageTaskOptions = Type.Object(
   {
-    width: sizeOption('width', 8192, 999),
-    height: sizeOption('height', 8192, 999),
-    fit: Type.Optional(
-      StringEnum(FITS, {
-        default: 'fill',
-        description:
-          'with both width and height: fill stretches, cover crops the overflow, contain pads with background',
-      }),
-    ),
-    position: positionOption,
+    ...resizeOptions,
     background: Type.Optional(
       Type.String({
         pattern: HEX_COLOR_PATTERN,
@@ -121,20 +111,13 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
 
     // from what sharp reported; the output's header is read only where the encoder has the last word
     const facts = await probeImageOutput(outPath, made);
-    return {
-      outputs: [
-        {
-          localPath: outPath,
-          object: 'source',
-          kind: 'image',
-          type: facts.type,
-          facts,
-          ext: IMAGE_EXT[format],
-          ...outputNaming(options),
-          primary: true,
-        },
-      ],
-    };
+    return singleSourceOutput(options, {
+      localPath: outPath,
+      kind: 'image',
+      type: facts.type,
+      facts,
+      ext: IMAGE_EXT[format],
+    });
   });
 }
 

@@ -5,10 +5,10 @@ import { Value } from '@sinclair/typebox/value';
 import { MediaError, OptionError } from '../media/errors.js';
 import { type EarlyProbe, startFfprobe } from '../media/ffmpeg.js';
 import type { ImageMeta } from '../media/image.js';
-import { POSITIONS, QUALITY_LEVELS } from '../media/options.js';
+import { FITS, POSITIONS, QUALITY_LEVELS } from '../media/options.js';
 import { type ProbeResult, probeFile, probeMedia } from '../media/probe.js';
 import { sniffFile } from '../media/sniff.js';
-import { type InputKind, PermanentTaskError, type RunnerContext } from './runner.js';
+import { type InputKind, PermanentTaskError, type RunnerContext, type RunResult } from './runner.js';
 
 /** A string enum as a union of literals: Value.Check and Ajv both understand it. */
 export function StringEnum<const T extends readonly string[]>(
@@ -59,12 +59,26 @@ export function sizeOption(side: 'width' | 'height', maxPx: number, maxPercent: 
   );
 }
 
-export const positionOption = Type.Optional(
+const positionOption = Type.Optional(
   StringEnum(POSITIONS, {
     default: 'center',
     description: 'anchor of the crop (fit cover) or of the picture inside the padding (fit contain)',
   }),
 );
+
+/** Output size and framing, as the video and image kinds take them; each adds its own background. */
+export const resizeOptions = {
+  width: sizeOption('width', 8192, 999),
+  height: sizeOption('height', 8192, 999),
+  fit: Type.Optional(
+    StringEnum(FITS, {
+      default: 'fill',
+      description:
+        'with both width and height: fill stretches, cover crops the overflow, contain pads with background',
+    }),
+  ),
+  position: positionOption,
+};
 
 /** "#20B075", "#fff", "#20B07580" (alpha); the leading # is optional, as the parser allows. */
 export const HEX_COLOR_PATTERN = '^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$';
@@ -230,6 +244,27 @@ export function outputNaming(options: { ref?: string; folder?: string; filename?
   filename: string | null;
 } {
   return { ref: options.ref ?? null, folder: options.folder ?? null, filename: options.filename ?? null };
+}
+
+/** The result of a kind that makes one file: a source output named by the task's ref/folder/filename. */
+export function singleSourceOutput(
+  options: { ref?: string; folder?: string; filename?: string },
+  output: { localPath: string; kind: string; type: string; facts: ProbeResult; ext: string },
+): RunResult {
+  return {
+    outputs: [
+      {
+        localPath: output.localPath,
+        object: 'source',
+        kind: output.kind,
+        type: output.type,
+        facts: output.facts,
+        ext: output.ext,
+        ...outputNaming(options),
+        primary: true,
+      },
+    ],
+  };
 }
 
 /** How every ffmpeg run of a task is watched: the task's signal, the stall watchdog, progress to the engine. */

@@ -3,7 +3,6 @@
 import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { ffmpegEncoders, runFfmpeg } from '../media/ffmpeg.js';
-import { FITS } from '../media/options.js';
 import type { ProbeResult } from '../media/probe.js';
 import { planVideo, VIDEO_CODECS, VIDEO_FORMATS } from '../media/video-args.js';
 import {
@@ -11,31 +10,21 @@ import {
   checkOutputPixels,
   ffmpegWatch,
   HEX_COLOR_PATTERN,
-  outputNaming,
   outputProps,
-  positionOption,
   prepareOutputProbe,
   probeInput,
   qualityOption,
+  resizeOptions,
   runMediaTask,
   StringEnum,
-  sizeOption,
+  singleSourceOutput,
   trimOptions,
 } from './media-task.js';
 import type { RunnerContext, RunResult, TaskKindDefinition } from './runner.js';
 
 export const VideoTaskOptions = Type.Object(
   {
-    width: sizeOption('width', 8192, 999),
-    height: sizeOption('height', 8192, 999),
-    fit: Type.Optional(
-      StringEnum(FITS, {
-        default: 'fill',
-        description:
-          'with both width and height: fill stretches, cover crops the overflow, contain pads with background',
-      }),
-    ),
-    position: positionOption,
+    ...resizeOptions,
     background: Type.Optional(
       Type.String({
         pattern: HEX_COLOR_PATTERN,
@@ -96,20 +85,13 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
     } finally {
       outputProbe.cancel();
     }
-    return {
-      outputs: [
-        {
-          localPath: outPath,
-          object: 'source',
-          kind: 'video',
-          type: facts.type || plan.mime,
-          facts,
-          ext: plan.ext,
-          ...outputNaming(options),
-          primary: true,
-        },
-      ],
-    };
+    return singleSourceOutput(options, {
+      localPath: outPath,
+      kind: 'video',
+      type: facts.type || plan.mime,
+      facts,
+      ext: plan.ext,
+    });
   });
 }
 

@@ -1,7 +1,8 @@
 import type { BlobStore } from '../blobs/blob-store.js';
 import { invalid, notFound } from '../lib/errors.js';
 import { now } from '../lib/time.js';
-import type { FileRow, MediaRepository, Page } from '../store/media.repository.js';
+import type { FileRow, MediaRepository } from '../store/media.repository.js';
+import type { Page } from '../store/paginate.js';
 import type { IngestService } from './ingest.service.js';
 import { checkMetadata, type Metadata, mergeMetadata } from './metadata.js';
 import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';

@@ -13,6 +13,7 @@ import { probeFile } from '../media/probe.js';
 import { sniffFile } from '../media/sniff.js';
 import { FetchError, fetchToFile } from '../net/safe-fetch.js';
 import type { FileRow, MediaRepository, MediaRow } from '../store/media.repository.js';
+import { factColumns } from './file-facts.js';
 import { checkMetadata, type Metadata } from './metadata.js';
 import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 
@@ -143,19 +144,8 @@ export class IngestService {
       object: 'source',
       kind: probe.kind,
       type: probe.type,
-      codec: probe.codec ?? null,
-      container: probe.container ?? null,
-      width: probe.width ?? null,
-      height: probe.height ?? null,
-      orientation: probe.orientation ?? null,
-      rotation: probe.rotation ?? null,
-      transparency: probe.transparency === undefined ? null : probe.transparency ? 1 : 0,
-      animated: probe.animated === undefined ? null : probe.animated ? 1 : 0,
-      frames: probe.frames ?? null,
-      duration: probe.duration ?? null,
-      fps: probe.fps ?? null,
+      ...factColumns(probe),
       filesize: size,
-      bitrate: probe.bitrate ?? null,
       language: null,
       label: opts.label ?? null,
       ref: opts.ref ?? (newMedia ? 'original' : null),

@@ -2,7 +2,8 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import { notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { now } from '../lib/time.js';
-import type { FileRow, MediaRepository, MediaRow, Page } from '../store/media.repository.js';
+import type { FileRow, MediaRepository, MediaRow } from '../store/media.repository.js';
+import type { Page } from '../store/paginate.js';
 import { checkMetadata, type Metadata, mergeMetadata } from './metadata.js';
 import type { AuthContext } from './projects.service.js';
 

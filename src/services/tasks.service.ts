@@ -9,7 +9,8 @@ import { now } from '../lib/time.js';
 import { checkUrl, FetchError } from '../net/safe-fetch.js';
 import type { TaskKindRegistry } from '../runners/registry.js';
 import type { TaskKindDefinition } from '../runners/runner.js';
-import type { FileRow, MediaRepository, Page } from '../store/media.repository.js';
+import type { FileRow, MediaRepository } from '../store/media.repository.js';
+import type { Page } from '../store/paginate.js';
 import type { Database } from '../store/schema.js';
 import type { TaskSignals } from '../store/task-signals.js';
 import {

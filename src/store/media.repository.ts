@@ -1,15 +1,11 @@
 import type SQLite from 'better-sqlite3';
 import type { Kysely, Transaction } from 'kysely';
+import { type Page, paginate } from './paginate.js';
 import type { Database, FilesTable, MediaTable } from './schema.js';
 
 export type MediaRow = MediaTable;
 export type FileRow = FilesTable;
 type Db = Kysely<Database> | Transaction<Database>;
-
-export interface Page {
-  page: number;
-  limit: number;
-}
 
 export class MediaRepository {
   private readonly fileById?: SQLite.Statement<[string, string], FileRow>;
@@ -42,22 +38,8 @@ export class MediaRepository {
       .executeTakeFirst();
   }
 
-  async listMedia(projectId: string, page: Page): Promise<{ rows: MediaRow[]; total: number }> {
-    const total = await this.db
-      .selectFrom('media')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('project_id', '=', projectId)
-      .executeTakeFirstOrThrow();
-    const rows = await this.db
-      .selectFrom('media')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .orderBy('created', 'desc')
-      .orderBy('id', 'desc')
-      .limit(page.limit)
-      .offset((page.page - 1) * page.limit)
-      .execute();
-    return { rows, total: Number(total.n) };
+  listMedia(projectId: string, page: Page): Promise<{ rows: MediaRow[]; total: number }> {
+    return paginate(this.db.selectFrom('media').where('project_id', '=', projectId), page);
   }
 
   async updateMedia(
@@ -104,22 +86,8 @@ export class MediaRepository {
       .executeTakeFirst();
   }
 
-  async listFiles(projectId: string, page: Page): Promise<{ rows: FileRow[]; total: number }> {
-    const total = await this.db
-      .selectFrom('files')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('project_id', '=', projectId)
-      .executeTakeFirstOrThrow();
-    const rows = await this.db
-      .selectFrom('files')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .orderBy('created', 'desc')
-      .orderBy('id', 'desc')
-      .limit(page.limit)
-      .offset((page.page - 1) * page.limit)
-      .execute();
-    return { rows, total: Number(total.n) };
+  listFiles(projectId: string, page: Page): Promise<{ rows: FileRow[]; total: number }> {
+    return paginate(this.db.selectFrom('files').where('project_id', '=', projectId), page);
   }
 
   /** Files of several media, oldest first (so a newer file with the same ref wins in `urls`). */

@@ -1,9 +1,10 @@
 // Task rows are the queue. A worker claims one with a single statement, holds it by a lease it renews,
 // and every later write of that run is guarded by (worker_id, attempts): once another worker has taken the
 // task over, or it was cancelled, the old run's writes match no row and its result is thrown away.
-import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction, type Updateable } from 'kysely';
 import type { Store } from './db.js';
-import type { FileRow, Page } from './media.repository.js';
+import type { FileRow } from './media.repository.js';
+import { type Page, paginate } from './paginate.js';
 import type { Database, TasksTable } from './schema.js';
 
 /**
@@ -75,19 +76,11 @@ export class TasksRepository {
     return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async list(projectId: string, page: Page, filter: TaskFilter): Promise<{ rows: TaskRow[]; total: number }> {
+  list(projectId: string, page: Page, filter: TaskFilter): Promise<{ rows: TaskRow[]; total: number }> {
     let q = this.db.selectFrom('tasks').where('project_id', '=', projectId);
     if (filter.status) q = q.where('status', '=', filter.status);
     if (filter.kind) q = q.where('kind', '=', filter.kind);
-    const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const rows = await q
-      .selectAll()
-      .orderBy('created', 'desc')
-      .orderBy('id', 'desc')
-      .limit(page.limit)
-      .offset((page.page - 1) * page.limit)
-      .execute();
-    return { rows, total: Number(total.n) };
+    return paginate(q, page);
   }
 
   async filesByIds(projectId: string, ids: string[], db: Db = this.db): Promise<FileRow[]> {
@@ -263,45 +256,48 @@ export class TasksRepository {
 
   /** pending or processing → cancelled; undefined when the task was in neither state. */
   cancel(projectId: string, id: string, now: string): Promise<TaskRow | undefined> {
-    return this.db
-      .updateTable('tasks')
-      .set({
-        status: 'cancelled',
-        worker_id: null,
-        lease_until: null,
-        eta: null,
-        completed: now,
-        updated: now,
-      })
-      .where('project_id', '=', projectId)
-      .where('id', '=', id)
-      .where('status', 'in', ['pending', 'processing'])
-      .returningAll()
-      .executeTakeFirst();
+    return this.changeStatus(projectId, id, ['pending', 'processing'], {
+      status: 'cancelled',
+      worker_id: null,
+      lease_until: null,
+      eta: null,
+      completed: now,
+      updated: now,
+    });
   }
 
   /** failed or cancelled → pending with a fresh set of attempts. */
   requeue(projectId: string, id: string, now: string): Promise<TaskRow | undefined> {
+    return this.changeStatus(projectId, id, ['failed', 'cancelled'], {
+      status: 'pending',
+      attempts: 0,
+      error: null,
+      progress: 0,
+      eta: null,
+      output_file_id: null,
+      results: null,
+      run_after: DUE_NOW,
+      worker_id: null,
+      lease_until: null,
+      started: null,
+      completed: null,
+      updated: now,
+    });
+  }
+
+  /** Applies patch only while the task is in one of the from states; undefined when it was not. */
+  private changeStatus(
+    projectId: string,
+    id: string,
+    from: TaskStatus[],
+    patch: Updateable<TaskRow>,
+  ): Promise<TaskRow | undefined> {
     return this.db
       .updateTable('tasks')
-      .set({
-        status: 'pending',
-        attempts: 0,
-        error: null,
-        progress: 0,
-        eta: null,
-        output_file_id: null,
-        results: null,
-        run_after: DUE_NOW,
-        worker_id: null,
-        lease_until: null,
-        started: null,
-        completed: null,
-        updated: now,
-      })
+      .set(patch)
       .where('project_id', '=', projectId)
       .where('id', '=', id)
-      .where('status', 'in', ['failed', 'cancelled'])
+      .where('status', 'in', from)
       .returningAll()
       .executeTakeFirst();
   }

@@ -22,30 +22,27 @@ export class UploadsRepository {
 
   /** The open chunked session for a target (at most one, by the partial unique index). */
   async findOpenPut(projectId: string, path: string, total: number): Promise<UploadRow | undefined> {
-    return this.db
-      .selectFrom('uploads')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .where('protocol', '=', 'put')
-      .where('path', '=', path)
-      .where('total', '=', total)
-      .where('status', '=', 'receiving')
-      .executeTakeFirst();
+    return this.putSessions(projectId, path, total).where('status', '=', 'receiving').executeTakeFirst();
   }
 
   /** Finished or finishing sessions for a target, newest first: a retried chunk is answered from these. */
   async findClosedPut(projectId: string, path: string, total: number): Promise<UploadRow[]> {
+    return this.putSessions(projectId, path, total)
+      .where('status', 'in', ['finishing', 'complete'])
+      .orderBy('updated', 'desc')
+      .limit(5)
+      .execute();
+  }
+
+  /** Chunked PUT sessions of one target: the same path and the same declared total size. */
+  private putSessions(projectId: string, path: string, total: number) {
     return this.db
       .selectFrom('uploads')
       .selectAll()
       .where('project_id', '=', projectId)
       .where('protocol', '=', 'put')
       .where('path', '=', path)
-      .where('total', '=', total)
-      .where('status', 'in', ['finishing', 'complete'])
-      .orderBy('updated', 'desc')
-      .limit(5)
-      .execute();
+      .where('total', '=', total);
   }
 
   /** Compare-and-set on `version`: false when another writer got there first. */

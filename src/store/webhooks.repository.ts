@@ -2,15 +2,14 @@
 // several dispatchers never take the same row; SQLite: one writer at a time makes the statement atomic).
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Dialect } from './db.js';
+import { type Page, paginate } from './paginate.js';
 import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable } from './schema.js';
 
 export type DeliveryRow = WebhookDeliveriesTable;
 export type AttemptRow = WebhookAttemptsTable;
 type Db = Kysely<Database> | Transaction<Database>;
 
-export interface DeliveryFilter {
-  page: number;
-  limit: number;
+export interface DeliveryFilter extends Page {
   status?: DeliveryRow['status'];
   taskId?: string;
 }
@@ -39,22 +38,11 @@ export class WebhooksRepository {
       .executeTakeFirst();
   }
 
-  async listDeliveries(
-    projectId: string,
-    f: DeliveryFilter,
-  ): Promise<{ rows: DeliveryRow[]; total: number }> {
+  listDeliveries(projectId: string, f: DeliveryFilter): Promise<{ rows: DeliveryRow[]; total: number }> {
     let q = this.db.selectFrom('webhook_deliveries').where('project_id', '=', projectId);
     if (f.status) q = q.where('status', '=', f.status);
     if (f.taskId) q = q.where('task_id', '=', f.taskId);
-    const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const rows = await q
-      .selectAll()
-      .orderBy('created', 'desc')
-      .orderBy('id', 'desc')
-      .limit(f.limit)
-      .offset((f.page - 1) * f.limit)
-      .execute();
-    return { rows, total: Number(total.n) };
+    return paginate(q, f);
   }
 
   async attemptsOf(deliveryIds: string[]): Promise<AttemptRow[]> {

@@ -24,6 +24,7 @@ import {
   type TaskKindDefinition,
 } from '../runners/runner.js';
 import { deliveryUrlFor } from '../services/delivery-url.js';
+import { factColumns } from '../services/file-facts.js';
 import type { IngestService } from '../services/ingest.service.js';
 import { joinPath, sanitizeFilename, sanitizeFolder } from '../services/paths.js';
 import { parseJson } from '../services/serializers.js';
@@ -288,6 +289,12 @@ export class TaskEngine {
               kinds: this.deps.kinds.names(),
             });
             if (!row) break;
+            if (!this.active) {
+              // stop() came while this claim was in flight: give the task straight back
+              const lease = { id: row.id, workerId: row.worker_id!, attempt: row.attempts };
+              await this.deps.tasks.release(lease, this.iso());
+              break;
+            }
             this.launch(row);
           }
         } while (this.refill && this.active);
@@ -487,7 +494,6 @@ export class TaskEngine {
       const filename = sanitizeFilename(pick(spec.filename, options.filename)) ?? `${id}.${spec.ext}`;
       const blobKey = `${task.project_id}/${task.id}-${i}`;
       const { size } = await this.deps.blobs.putFile(blobKey, spec.localPath, { contentType: spec.type });
-      const f = spec.facts ?? {};
       const ts = this.iso();
       rows.push({
         id,
@@ -496,19 +502,8 @@ export class TaskEngine {
         object: spec.object,
         kind: spec.kind,
         type: spec.type,
-        codec: f.codec ?? null,
-        container: f.container ?? null,
-        width: f.width ?? null,
-        height: f.height ?? null,
-        orientation: f.orientation ?? null,
-        rotation: f.rotation ?? null,
-        transparency: f.transparency === undefined ? null : f.transparency ? 1 : 0,
-        animated: f.animated === undefined ? null : f.animated ? 1 : 0,
-        frames: f.frames ?? null,
-        duration: f.duration ?? null,
-        fps: f.fps ?? null,
+        ...factColumns(spec.facts ?? {}),
         filesize: size,
-        bitrate: f.bitrate ?? null,
         language: spec.language ?? null,
         label: null,
         ref: pick(spec.ref, options.ref),
