@@ -28,6 +28,8 @@ export interface IngestOptions {
   createdBy: string;
   /** filename to fall back on (URL path segment, upload path) */
   filenameHint?: string | null;
+  /** aborts a URL download in progress (a cancelled task); the partial file is removed */
+  signal?: AbortSignal;
 }
 
 export interface IngestScope {
@@ -82,6 +84,7 @@ export class IngestService {
         maxRedirects: limits.maxRedirects,
         allowPrivate: this.config.allowPrivateUrls,
         userAgent: 'mediary',
+        signal: opts.signal,
       });
       return await this.ingestLocalFile(scope, tmp, {
         ...opts,

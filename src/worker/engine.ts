@@ -351,7 +351,7 @@ export class TaskEngine {
     try {
       // claims only pick known kinds; this guards a registry that changed under a running engine
       if (!def) throw new PermanentTaskError(`This server has no task kind "${claimed.kind}".`);
-      if (!task.input_file_id && task.input_url) task = await this.ingestInput(task, def, lease);
+      if (!task.input_file_id && task.input_url) task = await this.ingestInput(task, def, lease, signal);
       throwIfAborted(signal);
 
       let input: RunnerContext['input'];
@@ -406,13 +406,19 @@ export class TaskEngine {
   }
 
   /** A URL input becomes a File (and Media) before the runner starts; the task remembers it for retries. */
-  private async ingestInput(task: TaskRow, def: TaskKindDefinition, lease: Lease): Promise<TaskRow> {
+  private async ingestInput(
+    task: TaskRow,
+    def: TaskKindDefinition,
+    lease: Lease,
+    signal: AbortSignal,
+  ): Promise<TaskRow> {
     const options = parseJson<Record<string, unknown>>(task.options) ?? {};
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
     // an ingest-like kind's options describe the ingested file; any other kind's describe its output
     const own = def.accepts === 'url';
     const file = await this.deps.ingest.ingestUrl({ projectId: task.project_id }, task.input_url!, {
       createdBy: task.id,
+      signal,
       mediaId: own ? str(options.media_id) : undefined,
       folder: own ? str(options.folder) : undefined,
       filename: own ? str(options.filename) : undefined,

@@ -377,6 +377,20 @@ describe.each(testDatabases())('tasks API (%s)', (db) => {
       expect(late.json.message).toMatch(/already completed/);
     });
 
+    it('cancel stops a URL download in progress and leaves no file behind', async () => {
+      const files = (await t.request('GET', '/files?limit=100')).json.length;
+      const created = await t.create({ kind: 'ingest', url: `${server.url}/slow` });
+      const idle = t.engine.runUntilIdle();
+      await expect.poll(async () => (await t.task(created.id)).status).toBe('processing');
+      const started = Date.now();
+      expect((await t.request('POST', `/tasks/${created.id}/cancel`)).json.status).toBe('cancelled');
+      await idle;
+      // the server never finishes the body: only the cancel can have ended the run this soon
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect((await t.task(created.id)).status).toBe('cancelled');
+      expect((await t.request('GET', '/files?limit=100')).json.length).toBe(files);
+    });
+
     it('a cancelled pending task never runs', async () => {
       const file = await ingestFile('pixel.png');
       const before = rec.runs.length;
