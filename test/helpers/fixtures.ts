@@ -1,11 +1,12 @@
 // Tiny test media generated with ffmpeg and sharp, and a loopback HTTP server to ingest them from.
 import { execFile } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, writeFileSync } from 'node:fs';
 import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { constants, crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
 const run = promisify(execFile);
@@ -23,6 +24,8 @@ export interface Fixtures {
   randomBin: string;
   text: string;
   empty: string;
+  /** a 30000×30000 PNG decompression bomb */
+  bombPng: string;
 }
 
 export async function makeFixtures(): Promise<Fixtures> {
@@ -36,7 +39,9 @@ export async function makeFixtures(): Promise<Fixtures> {
     randomBin: join(dir, 'random.mp4'),
     text: join(dir, 'notes.txt'),
     empty: join(dir, 'empty.mp4'),
+    bombPng: join(dir, 'bomb.png'),
   };
+  bombPng(f.bombPng, 30000, 30000);
   await ffmpeg([
     '-f',
     'lavfi',
@@ -82,6 +87,30 @@ export async function makeFixtures(): Promise<Fixtures> {
   await writeFile(f.text, 'just some words, not media\n'.repeat(100));
   await writeFile(f.empty, '');
   return f;
+}
+
+/** A PNG whose header claims width×height of 1-bit grey: a few KB on disk, gigabytes once decoded. */
+export function bombPng(path: string, width: number, height: number): void {
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 1; // 1-bit greyscale keeps even the compressed rows small
+  // every row: filter byte 0 + zero bits
+  const rows = Buffer.alloc(2000 * (1 + Math.ceil(width / 8)));
+  const idat = deflateSync(rows, { level: constants.Z_BEST_COMPRESSION });
+  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  writeFileSync(
+    path,
+    Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]),
+  );
 }
 
 export interface MediaServer {

@@ -1,40 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { constants, crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaError } from '../../src/media/errors.js';
 import { probeFile } from '../../src/media/probe.js';
 import { sniffFile } from '../../src/media/sniff.js';
+import { bombPng } from '../helpers/fixtures.js';
 import { ffmpeg, makeClip, makeHeic, makeTone, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 const f = tmp.path;
 
 /** A PNG whose header claims width×height of one grey level: tiny on disk, huge once decoded. */
-function bombPng(path: string, width: number, height: number): void {
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 1; // 1-bit greyscale keeps even the compressed rows small
-  // every row: filter byte 0 + zero bits
-  const rows = Buffer.alloc(2000 * (1 + Math.ceil(width / 8)));
-  const idat = deflateSync(rows, { level: constants.Z_BEST_COMPRESSION });
-  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  writeFileSync(
-    path,
-    Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]),
-  );
-}
-
 async function sniffAndProbe(path: string, limits?: Parameters<typeof probeFile>[2]) {
   const sniffed = await sniffFile(path);
   if (!sniffed) throw new Error(`not sniffed as media: ${path}`);
