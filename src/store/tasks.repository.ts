@@ -116,9 +116,24 @@ export class TasksRepository {
     });
   }
 
-  /** One pick over both cases; SKIP LOCKED makes concurrent claimers pass each other's rows. */
+  /**
+   * With a per-project limit, claims take turns: each statement counts a project's running tasks from
+   * its own snapshot, so two claims at once could both see room for one more. A transaction-scoped
+   * advisory lock (per schema) orders them, and each UPDATE then sees the claims committed before it.
+   * Claims are a single short statement, so the turn-taking costs little.
+   */
   private claimPg(opts: ClaimOptions): Promise<TaskRow | undefined> {
-    const db = this.db;
+    if (opts.projectConcurrency <= 0) return this.claimPgIn(this.db, opts);
+    return this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(current_schema() || ':mediary-task-claim'))`.execute(
+        trx,
+      );
+      return this.claimPgIn(trx, opts);
+    });
+  }
+
+  /** One pick over both cases; SKIP LOCKED makes concurrent claimers pass each other's rows. */
+  private claimPgIn(db: Kysely<Database>, opts: ClaimOptions): Promise<TaskRow | undefined> {
     let pick = db
       .selectFrom('tasks')
       .select('id')

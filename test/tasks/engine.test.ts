@@ -9,7 +9,7 @@ import type { AuthContext } from '../../src/services/projects.service.js';
 import { PRIORITY } from '../../src/store/tasks.repository.js';
 import { testDatabases } from '../helpers/app.js';
 import { startTaskApp, type TaskApp } from './helpers.js';
-import { flakyKind, gateKind, noteKind, type Recorder } from './kinds.js';
+import { busyKind, flakyKind, gateKind, noteKind, type Recorder } from './kinds.js';
 
 const AHEAD = 10 * 60_000;
 
@@ -19,10 +19,17 @@ describe.each(testDatabases())('task engine (%s)', (db) => {
   let png: string;
   const rec: Recorder = { runs: [] };
   const gate = gateKind();
+  const busy = { running: new Map<string, number>(), max: 0 };
   beforeAll(async () => {
     t = await startTaskApp({
       db,
-      kinds: [noteKind(rec), gate.def, flakyKind(2, false, 'flaky2'), flakyKind(5, false, 'flaky5')],
+      kinds: [
+        noteKind(rec),
+        gate.def,
+        flakyKind(2, false, 'flaky2'),
+        flakyKind(5, false, 'flaky5'),
+        busyKind(busy),
+      ],
       env: { MEDIARY_TASK_MAX_ATTEMPTS: '3' },
     });
     auth = (await t.ctx.projects.authenticate(t.key))!;
@@ -229,6 +236,27 @@ describe.each(testDatabases())('task engine (%s)', (db) => {
       .set({ status: 'cancelled', worker_id: null, lease_until: null })
       .where('id', 'in', [backlog, orphan, waiting, spent, oldest])
       .execute();
+  });
+
+  it("three workers claiming at once never exceed a project's concurrency limit", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 18; i++) {
+      const file = await inputFile();
+      ids.push((await t.ctx.tasks.create(auth, { kind: 'busy', file_id: file.id })).task.id);
+    }
+    const engines = [1, 2, 3].map((n) =>
+      t.ctx.createWorker({ concurrency: 4, projectConcurrency: 2, workerId: `w${n}` }),
+    );
+    busy.max = 0;
+    // engines that find nothing to claim stop; go round until every task has run
+    for (let round = 0; round < 50; round++) {
+      await Promise.all(engines.map((e) => e.runUntilIdle()));
+      const states = await Promise.all(ids.map(async (id) => (await row(id)).status));
+      if (states.every((s) => s === 'completed')) break;
+    }
+    for (const id of ids) expect((await row(id)).status).toBe('completed');
+    expect(busy.max).toBeLessThanOrEqual(2);
+    expect(busy.max).toBeGreaterThan(0);
   });
 
   it('keeps one project within its concurrency limit while another runs beside it', async () => {

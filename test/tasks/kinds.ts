@@ -154,3 +154,25 @@ export function flakyKind(failures: number, permanent = false, kind = 'flaky'): 
     },
   };
 }
+
+/** Counts how many of its runs overlap at once (per project), holding each run for `ms`. */
+export function busyKind(stats: { running: Map<string, number>; max: number }, ms = 15): TaskKindDefinition {
+  return {
+    kind: 'busy',
+    accepts: ['video', 'image', 'audio'],
+    options: NoteOptions,
+    description: 'test kind: overlaps are counted',
+    run: async (ctx) => {
+      const p = ctx.task.projectId;
+      const now = (stats.running.get(p) ?? 0) + 1;
+      stats.running.set(p, now);
+      stats.max = Math.max(stats.max, now);
+      try {
+        await new Promise((r) => setTimeout(r, ms));
+        return await writeNote(ctx);
+      } finally {
+        stats.running.set(p, (stats.running.get(p) ?? 1) - 1);
+      }
+    },
+  };
+}
