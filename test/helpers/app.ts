@@ -1,6 +1,7 @@
 // Builds a real server for integration tests: temp data dir, real store (SQLite, or PostgreSQL in its own
 // schema), real blob store, real HTTPS on an ephemeral loopback port.
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** A finished response as tests read it: status, headers, text, and the JSON body when there is one. */
+export function testResponse(res: IncomingMessage, body: Buffer): TestResponse {
+  const text = body.toString('utf8');
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.statusCode ?? 0, headers: res.headers, text, json };
+}
+
 export function httpsRequest(
   url: string,
   ca: string,
@@ -75,16 +88,7 @@ export function httpsRequest(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
+        res.on('end', () => resolve(testResponse(res, Buffer.concat(chunks))));
         res.on('error', reject);
       },
     );

@@ -5,7 +5,7 @@ import https from 'node:https';
 import zlib from 'node:zlib';
 import { type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { TestApp, TestResponse } from '../helpers/app.js';
+import { type TestApp, type TestResponse, testResponse } from '../helpers/app.js';
 
 export interface WireRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -43,16 +43,9 @@ export function send(t: TestApp, r: WireRequest): Promise<TestResponse> {
     const req = https.request(url, { method: r.method, headers, ca: t.ca, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = decode(Buffer.concat(chunks), res.headers['content-encoding']).toString('utf8');
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
+      res.on('end', () =>
+        resolve(testResponse(res, decode(Buffer.concat(chunks), res.headers['content-encoding']))),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
