@@ -9,18 +9,22 @@ import type { Config } from './config.js';
 import { loadOrCreateSecret, SecretBox } from './lib/secrets.js';
 import { TaskKindRegistry } from './runners/registry.js';
 import type { TaskKindDefinition } from './runners/runner.js';
+import { DeliveryService } from './services/delivery.service.js';
 import { FilesService } from './services/files.service.js';
 import { IngestService } from './services/ingest.service.js';
 import { MediaService } from './services/media.service.js';
 import { ProjectsService } from './services/projects.service.js';
 import { Serializer } from './services/serializers.js';
+import { SignaturesService } from './services/signatures.service.js';
 import { TasksService } from './services/tasks.service.js';
+import { UploadsService } from './services/uploads.service.js';
 import { WebhooksService } from './services/webhooks.service.js';
 import { migrate, openStore, type Store } from './store/db.js';
 import { MediaRepository } from './store/media.repository.js';
 import { ProjectsRepository } from './store/projects.repository.js';
 import { TaskSignals } from './store/task-signals.js';
 import { TasksRepository } from './store/tasks.repository.js';
+import { UploadsRepository } from './store/uploads.repository.js';
 import { WebhooksRepository } from './store/webhooks.repository.js';
 import { type EngineOptions, TaskEngine } from './worker/engine.js';
 
@@ -37,6 +41,9 @@ export interface AppContext {
   media: MediaService;
   files: FilesService;
   ingest: IngestService;
+  signatures: SignaturesService;
+  delivery: DeliveryService;
+  uploads: UploadsService;
   /** task webhook outbox; the dispatcher (worker/webhook-dispatcher.ts) sends from it */
   webhooks: WebhooksService;
   kinds: TaskKindRegistry;
@@ -74,6 +81,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   };
   const projects = new ProjectsService(repos.projects, box);
   const ingest = new IngestService(config, repos.media, blobs);
+  const signatures = new SignaturesService(projects, config.deliveryUrl);
   const closers: (() => Promise<void> | void)[] = [];
   const serializer = new Serializer(config.deliveryUrl);
   const kinds = new TaskKindRegistry(opts.kinds);
@@ -114,6 +122,9 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     media: new MediaService(repos.media, blobs),
     files: new FilesService(repos.media, blobs, ingest),
     ingest,
+    signatures,
+    delivery: new DeliveryService(repos.projects, projects, repos.media, signatures),
+    uploads: new UploadsService(config, new UploadsRepository(store.db), repos.media, ingest),
     webhooks: new WebhooksService(store, new WebhooksRepository(store.db, store.dialect), projects, config),
     kinds,
     taskSignals,
