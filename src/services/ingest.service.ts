@@ -7,15 +7,13 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import type { Config } from '../config.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import { now } from '../lib/time.js';
 import { MediaError } from '../media/errors.js';
 import { probeFile } from '../media/probe.js';
 import { sniffFile } from '../media/sniff.js';
 import { FetchError, fetchToFile } from '../net/safe-fetch.js';
 import type { FileRow, MediaRepository, MediaRow } from '../store/media.repository.js';
-import { factColumns } from './file-facts.js';
+import { fileBlobKey, newFileRow } from './file-rows.js';
 import { checkMetadata, type Metadata } from './metadata.js';
-import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 
 export interface IngestOptions {
   mediaId?: string;
@@ -132,39 +130,31 @@ export class IngestService {
       throw err;
     }
     const fileId = newId('file');
-    const folder = sanitizeFolder(opts.folder);
-    const filename =
-      sanitizeFilename(opts.filename) ?? sanitizeFilename(opts.filenameHint) ?? `${fileId}.${sniffed.ext}`;
-    const blobKey = `${scope.projectId}/${fileId}`;
+    const blobKey = fileBlobKey(scope.projectId, fileId);
     const { size } = await this.blobs.putFile(blobKey, localPath, { contentType: probe.type });
-    const ts = now();
     const newMedia = !opts.mediaId;
     const mediaId = opts.mediaId ?? newId('med');
-    const row: FileRow = {
+    const row = newFileRow({
       id: fileId,
-      project_id: scope.projectId,
-      media_id: mediaId,
+      projectId: scope.projectId,
+      mediaId,
       object: 'source',
       kind: probe.kind,
       type: probe.type,
-      ...factColumns(probe),
+      facts: probe,
       filesize: size,
-      language: null,
-      label: opts.label ?? null,
+      blobKey,
+      folder: opts.folder,
+      filename: opts.filename,
+      filenameHint: opts.filenameHint,
+      ext: sniffed.ext,
+      label: opts.label,
       ref: opts.ref ?? (newMedia ? 'original' : null),
-      folder,
-      filename,
-      path: joinPath(folder, filename),
-      placeholder: null,
-      background: null,
-      metadata: metadata ? JSON.stringify(metadata) : null,
-      original: newMedia ? 1 : 0,
-      created_by: opts.createdBy,
-      blob_key: blobKey,
-      status: 'ready',
-      created: ts,
-      updated: ts,
-    };
+      metadata,
+      original: newMedia,
+      createdBy: opts.createdBy,
+    });
+    const ts = row.created;
     try {
       await this.repo.transaction(async (trx) => {
         if (newMedia) {
