@@ -18,7 +18,7 @@ import { tasksRoutes } from './routes/tasks.routes.js';
 import { webhooksRoutes } from './routes/webhooks.routes.js';
 import { createHttpsServer } from './tls.js';
 import { registerValidation } from './validation.js';
-import { resolveVersion } from './versioning.js';
+import { resolveVersion, versionFromBody } from './versioning.js';
 import './context.js';
 
 export interface BuildOptions {
@@ -80,6 +80,9 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
       return reply.redirect(config.publicUrl + req.url, 308);
     }
   });
+
+  // A version key inside a JSON body (Go SDK 1.0) is a hint, not a field: taken and removed before validation.
+  app.addHook('preValidation', versionFromBody);
 
   const routes = new Map<string, Set<string>>();
   app.addHook('onRoute', (r) => {
