@@ -35,6 +35,24 @@ describe('Standard Webhooks signatures', () => {
     expect(() => new Webhook(SECRET).verify(`${BODY} `, { ...h })).toThrow();
   });
 
+  it('rejects timestamps from the future beyond the tolerance, properly signed or not', () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const ahead of [3600, 5 * 60 + 30, 365 * 24 * 3600]) {
+      const ts = now + ahead;
+      const headers = webhookHeaders(SECRET, 'x', ts, BODY);
+      expect(() => verifyWebhook(SECRET, headers, BODY), `+${ahead}s`).toThrow(/tolerance/);
+      expect(() => new Webhook(SECRET).verify(BODY, { ...headers }), `library, +${ahead}s`).toThrow();
+    }
+    // the same check against an explicit clock and tolerance
+    const h = webhookHeaders(SECRET, 'x', 1_000_100, BODY);
+    expect(() => verifyWebhook(SECRET, h, BODY, { nowSeconds: 1_000_000, toleranceSeconds: 60 })).toThrow(
+      /tolerance/,
+    );
+    expect(() =>
+      verifyWebhook(SECRET, h, BODY, { nowSeconds: 1_000_000, toleranceSeconds: 120 }),
+    ).not.toThrow();
+  });
+
   it('rejects stale timestamps and accepts any one of several signatures or secrets', () => {
     const old = Math.floor(Date.now() / 1000) - 3600;
     expect(() => verifyWebhook(SECRET, webhookHeaders(SECRET, 'x', old, BODY), BODY)).toThrow(/tolerance/);
