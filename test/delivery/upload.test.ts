@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -87,11 +88,17 @@ describe.each(testDatabases())('PUT upload (%s)', (db) => {
       body: wav(3000),
     });
     expect(r3.status).toBe(403);
-    const expired = await t.send(s.json.url.replace(/expiry=\d+/, `expiry=${now() - 5}`), {
-      method: 'PUT',
-      body: wav(3000),
-    });
+    // a genuinely expired PUT link, signed as an app would (POST /signatures refuses past expiries)
+    const past = now() - 5;
+    const pastSig = createHmac('sha256', t.key)
+      .update(`up/signed.wav?expiry=${past}&method=put`)
+      .digest('base64url');
+    const expired = await t.send(
+      `/${t.projectId}/up/signed.wav?expiry=${past}&method=put&signature=${pastSig}`,
+      { method: 'PUT', body: wav(3000) },
+    );
     expect(expired.status).toBe(403);
+    expect(expired.json.error.message).toMatch(/expired/);
   });
 
   it('no key and no signature → 401; a key of another project → 403; a bad key → 401', async () => {
