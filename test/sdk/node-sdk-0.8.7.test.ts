@@ -11,6 +11,8 @@
 //   src/api/resources/signatures/client/Client.ts @5c835ff (0.8.0; not re-stored for 0.8.7) — POST /signatures
 //   src/api/resources/files/client/requests/FilesCreateRequest.ts @f6c2842, FilesUpdateRequest.ts @479e87e,
 //     signatures/client/requests/SignaturesCreateRequest.ts @130b4ea — request bodies
+//   src/api/resources/automations/client/Client.ts @03b1d9b — list (page, limit), create (POST JSON), get,
+//     delete, update (PATCH JSON) on /automations[/{id}]; AutomationResponse is enveloped like the others
 //   tests/wire/files.test.ts @03b1d9b — the exact request JSON of files.create/update and the G2 bodies
 //   src/api/types/{File_,MediaSource,Media,Task,TaskSummary,TaskStatus,FileObject,FileStatus,
 //     MediaSourceObject,MediaSourceStatus,MediaSourceOrientation,MediaKind,MetaList,MetaListType,
@@ -24,7 +26,17 @@ import { type TSchema, Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestResponse, testDatabases } from '../helpers/app.js';
 import { type Fixtures, type MediaServer, makeFixtures, startMediaServer } from '../helpers/fixtures.js';
-import { Enum, expectShape, IsoDateTime, JsonObject, Opt, sdkSuccess, send } from './wire.js';
+import {
+  automationCall,
+  Enum,
+  expectShape,
+  IsoDateTime,
+  JsonObject,
+  Opt,
+  sdkSuccess,
+  send,
+  type WireRequest,
+} from './wire.js';
 
 // ---- SDK types (src/api/types/*.ts), required = no `?` ------------------------------------------------
 
@@ -158,6 +170,18 @@ const Signature = Type.Object({
 
 const Confirmation = Type.Object({ message: Type.String() });
 
+/** src/api/types/Automation.ts: id, trigger, workflow, status, created, updated required. */
+const Automation = Type.Object({
+  id: Type.String(),
+  name: Opt(Type.String()),
+  description: Opt(Type.String()),
+  trigger: Type.Object({ kind: Type.String(), event: Opt(Type.String()) }),
+  workflow: Type.Array(JsonObject),
+  status: Enum(['active', 'paused']),
+  created: IsoDateTime,
+  updated: IsoDateTime,
+});
+
 const Meta = Type.Object({
   request_id: Opt(Type.String()),
   org_id: Opt(Type.String()),
@@ -204,6 +228,8 @@ const TaskResponse = ObjectResponse(Task);
 const TaskListResponse = ListResponse(Task);
 const SignatureResponse = ObjectResponse(Signature);
 const ConfirmationResponse = ObjectResponse(Confirmation);
+const AutomationResponse = ObjectResponse(Automation);
+const AutomationListResponse = ListResponse(Automation);
 
 // ---- the SDK's requests ---------------------------------------------------------------------------
 
@@ -214,6 +240,8 @@ interface Page {
 
 /** `new IttybitClient({ token, version?, environment })` as 0.8.7 builds its requests. */
 class NodeSdk {
+  /** the request sent last */
+  last: WireRequest = { method: 'GET', path: '/', headers: {} };
   constructor(
     private readonly t: TestApp,
     private readonly opts: { token?: string; version?: string } = {},
@@ -248,13 +276,14 @@ class NodeSdk {
       page: extra.query.page?.toString(),
       limit: extra.query.limit?.toString(),
     };
-    return send(this.t, {
+    this.last = {
       method,
       path,
       query,
       headers,
       body: extra.body === undefined ? undefined : JSON.stringify(extra.body),
-    });
+    };
+    return send(this.t, this.last);
   }
 
   files = {
@@ -284,6 +313,16 @@ class NodeSdk {
 
   signatures = {
     create: (request: Record<string, unknown>) => this.call('POST', '/signatures', { body: request }),
+  };
+
+  // src/api/resources/automations/client/Client.ts @03b1d9b: same headers; create/update send JSON
+  automations = {
+    list: (request: Page = {}) => this.call('GET', '/automations', { query: request }),
+    create: (request: Record<string, unknown>) => this.call('POST', '/automations', { body: request }),
+    get: (id: string) => this.call('GET', `/automations/${encodeURIComponent(id)}`),
+    delete: (id: string) => this.call('DELETE', `/automations/${encodeURIComponent(id)}`),
+    update: (id: string, request: Record<string, unknown> = {}) =>
+      this.call('PATCH', `/automations/${encodeURIComponent(id)}`, { body: request }),
   };
 }
 
@@ -533,6 +572,47 @@ describe.each(testDatabases())('@ittybit/sdk 0.8.7 wire conformance (%s)', (db) 
     for (const id of [first.data.id, second.data.id]) {
       await sdk('media.delete', client.media.delete(id), ConfirmationResponse);
     }
+  });
+
+  // Automations: issue 9 adds /automations. Until then `automationCall` asserts each request reached the
+  // router as sent (404 route_not_found naming its method and path) in the G2 error envelope; once the routes
+  // exist, the same tests check AutomationResponse / AutomationListResponse / ConfirmationResponse.
+  const automation = {
+    name: 'My Example Automation',
+    description: 'This workflow will run whenever new media is created.',
+    trigger: { kind: 'event', event: 'media.created' },
+    workflow: [{ kind: 'description' }, { kind: 'image', ref: 'thumbnail' }],
+    status: 'active',
+  };
+  let automationId = 'auto_abcdefgh1234';
+
+  it('automations.create: POST /automations → AutomationResponse (404 until issue 9)', async () => {
+    const res = await client.automations.create(automation);
+    const a = await automationCall('automations.create', client.last, res, AutomationResponse, 'envelope');
+    if (a) automationId = a.data.id;
+  });
+
+  it('automations.list: GET /automations → AutomationListResponse (404 until issue 9)', async () => {
+    const res = await client.automations.list({ page: 1, limit: 10 });
+    await automationCall('automations.list', client.last, res, AutomationListResponse, 'envelope');
+  });
+
+  it('automations.get: GET /automations/{id} → AutomationResponse (404 until issue 9)', async () => {
+    const res = await client.automations.get(automationId);
+    await automationCall('automations.get', client.last, res, AutomationResponse, 'envelope');
+  });
+
+  it('automations.update: PATCH /automations/{id} → AutomationResponse (404 until issue 9)', async () => {
+    const res = await client.automations.update(automationId, {
+      name: 'My Updated Automation',
+      status: 'paused',
+    });
+    await automationCall('automations.update', client.last, res, AutomationResponse, 'envelope');
+  });
+
+  it('automations.delete: DELETE /automations/{id} → ConfirmationResponse (404 until issue 9)', async () => {
+    const res = await client.automations.delete(automationId);
+    await automationCall('automations.delete', client.last, res, ConfirmationResponse, 'envelope');
   });
 
   it('files.delete / media.delete → ConfirmationResponse', async () => {

@@ -25,7 +25,17 @@ import { type TSchema, Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestResponse, testDatabases } from '../helpers/app.js';
 import { type Fixtures, type MediaServer, makeFixtures, startMediaServer } from '../helpers/fixtures.js';
-import { Enum, expectShape, IsoDateTime, JsonObject, Opt, sdkSuccess, send } from './wire.js';
+import {
+  automationCall,
+  Enum,
+  expectShape,
+  IsoDateTime,
+  JsonObject,
+  Opt,
+  sdkSuccess,
+  send,
+  type WireRequest,
+} from './wire.js';
 
 // ---- SDK models (pydantic UncheckedBaseModel; `X` required, `Optional[X] = None` optional) -------------
 
@@ -152,6 +162,18 @@ const SignaturesCreateResponse = Type.Object({
   url: Type.String(),
 });
 
+/** automations/types/automations_get_response.py: id, trigger, workflow, status, created, updated required */
+const AutomationsGetResponse = Type.Object({
+  id: Type.String(),
+  name: Opt(Type.String()),
+  description: Opt(Type.String()),
+  trigger: Type.Object({ kind: Type.String(), event: Opt(Type.String()) }),
+  workflow: Type.Array(JsonObject),
+  status: Enum(['active', 'paused']),
+  created: IsoDateTime,
+  updated: IsoDateTime,
+});
+
 /** FilesDeleteResponse / MediaDeleteResponse: `message: Optional[str] = None` (the docs always send it). */
 const DeleteResponse = Type.Object({ message: Type.String() });
 
@@ -161,6 +183,8 @@ type Args = Record<string, unknown>;
 
 /** `Ittybit(token=..., version=None, base_url=...)` as 1.0.0 builds its requests. */
 class PythonSdk {
+  /** the request sent last */
+  last: WireRequest = { method: 'GET', path: '/', headers: {} };
   constructor(
     private readonly t: TestApp,
     private readonly opts: { version?: string } = {},
@@ -169,7 +193,7 @@ class PythonSdk {
   private call(
     method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     path: string,
-    extra: { params?: Args; json?: Args | null } = {},
+    extra: { params?: Args; json?: Args | null; noVersion?: boolean } = {},
   ): Promise<TestResponse> {
     const headers: Record<string, string> = {
       // httpx defaults
@@ -187,7 +211,7 @@ class PythonSdk {
     // per-call headers in raw_client.py
     const hasJson = extra.json !== undefined;
     if (hasJson) headers['content-type'] = 'application/json';
-    headers['Accept-Version'] = '2025-08-20';
+    if (!extra.noVersion) headers['Accept-Version'] = '2025-08-20';
 
     const params: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(extra.params ?? {})) if (v != null) params[k] = String(v);
@@ -199,7 +223,8 @@ class PythonSdk {
     } else if (method === 'POST' || method === 'PATCH') {
       body = '';
     }
-    return send(this.t, { method, path, query: params, headers, body });
+    this.last = { method, path, query: params, headers, body };
+    return send(this.t, this.last);
   }
 
   files = {
@@ -241,6 +266,17 @@ class PythonSdk {
   signatures = {
     create: (a: { filename: string; folder?: string; expiry?: number; method?: 'get' | 'put' }) =>
       this.call('POST', '/signatures', { json: a }),
+  };
+
+  // automations/raw_client.py (as Ruby 1.0's automations/client.rb @0428390, same generator run): every
+  // call sends Accept-Version except create, the one header-less call of the Python SDK (issue 8 A)
+  automations = {
+    list: (a: { page?: number; limit?: number } = {}) =>
+      this.call('GET', '/automations', { params: { page: a.page, limit: a.limit } }),
+    create: (a: Args) => this.call('POST', '/automations', { json: a, noVersion: true }),
+    get: (id: string) => this.call('GET', `/automations/${id}`),
+    delete: (id: string) => this.call('DELETE', `/automations/${id}`),
+    update: (id: string, a: Args = {}) => this.call('PATCH', `/automations/${id}`, { json: a }),
   };
 }
 
@@ -442,6 +478,44 @@ describe.each(testDatabases())('ittybit (Python) 1.0.0 wire conformance (%s)', (
     const noKind = await client.tasks.create({ file_id: ids.file });
     expect(noKind.status).toBe(400);
     expect(noKind.json).toMatchObject({ message: expect.any(String) });
+  });
+
+  // Automations: issue 9 adds /automations. Until then `automationCall` asserts each request reached the
+  // router as sent (404 route_not_found naming its method and path) in the bare error shape; once the routes
+  // exist, the same tests check the AutomationsGetResponse model. automations.create sends no version header,
+  // so it relies on the SDK detection (X-Fern-SDK-Version 1.0.0) for the bare shape.
+  let automationId = 'auto_abcdefgh1234';
+
+  it('automations.create (no Accept-Version) → AutomationsCreateResponse (404 until issue 9)', async () => {
+    const res = await client.automations.create({
+      name: 'My Example Automation',
+      trigger: { kind: 'event', event: 'media.created' },
+      workflow: [{ kind: 'description' }, { kind: 'image', ref: 'thumbnail' }],
+      status: 'active',
+    });
+    expect(client.last.headers).not.toHaveProperty('Accept-Version');
+    const a = await automationCall('automations.create', client.last, res, AutomationsGetResponse, 'bare');
+    if (a) automationId = a.id;
+  });
+
+  it('automations.list → typing.List[AutomationsListResponseItem] (404 until issue 9)', async () => {
+    const res = await client.automations.list({ page: 1, limit: 10 });
+    await automationCall('automations.list', client.last, res, Type.Array(AutomationsGetResponse), 'bare');
+  });
+
+  it('automations.get → AutomationsGetResponse (404 until issue 9)', async () => {
+    const res = await client.automations.get(automationId);
+    await automationCall('automations.get', client.last, res, AutomationsGetResponse, 'bare');
+  });
+
+  it('automations.update → AutomationsUpdateResponse (404 until issue 9)', async () => {
+    const res = await client.automations.update(automationId, { name: 'My Updated Automation' });
+    await automationCall('automations.update', client.last, res, AutomationsGetResponse, 'bare');
+  });
+
+  it('automations.delete → AutomationsDeleteResponse (404 until issue 9)', async () => {
+    const res = await client.automations.delete(automationId);
+    await automationCall('automations.delete', client.last, res, DeleteResponse, 'bare');
   });
 
   it('files.delete / media.delete → {message}', async () => {
