@@ -2,9 +2,8 @@
 import { type AppContext, createContext } from '../app-context.js';
 import type { Config } from '../config.js';
 import { buildApp } from '../http/app.js';
-import { buildDeliveryApp, startUploadSweeper } from '../http/delivery/delivery-app.js';
+import { buildDeliveryApp } from '../http/delivery/delivery-app.js';
 import { loadTls } from '../http/tls.js';
-import { WebhookDispatcher } from '../worker/webhook-dispatcher.js';
 
 export interface Running {
   ctx: AppContext;
@@ -45,17 +44,15 @@ export async function startServer(config: Config): Promise<Running> {
     const daddr = delivery.server.address();
     const dport = typeof daddr === 'object' && daddr ? daddr.port : config.deliveryPort;
     banner.push(`  delivery  ${config.deliveryUrl}  (listening on ${config.host}:${dport})`);
-    const stopSweeper = startUploadSweeper(ctx);
+    const stopSweeper = ctx.uploads.startSweeper();
     stops.push(async () => {
       stopSweeper();
       await delivery.close();
     });
   }
   if (config.role !== 'api') {
-    // task webhooks: sends from the outbox; a stop lets attempts in flight finish (bounded by the timeout)
-    const webhookDispatcher = new WebhookDispatcher(ctx, { log: ctx.log });
-    webhookDispatcher.start();
-    stops.push(() => webhookDispatcher.stop());
+    // task webhooks: sends from the outbox; close() lets attempts in flight finish (bounded by the timeout)
+    ctx.startWebhookDispatcher();
   }
   if (config.role !== 'api' && config.workerConcurrency > 0) {
     // the context stops it on close; with role all it shares the process (and its wake-ups) with the API

@@ -1,8 +1,9 @@
-// Uploads on the delivery host (spec §9): one PUT with the whole body, or chunks with Content-Range that
-// may arrive in any order, in parallel and more than once. Bytes wait in the data dir; the session's state
+// Uploads on the delivery host (spec §9): one PUT with the whole body, chunks with Content-Range that may
+// arrive in any order, in parallel and more than once, or tus. Bytes wait in the data dir; a session's state
 // lives in the `uploads` table and changes only by compare-and-set on its version, so several processes
 // can take chunks of the same upload and exactly one of them (the one whose chunk completes it) assembles
-// and ingests the file.
+// and ingests the file. All three end in the same finish. The HTTP side (Content-Range, request streams,
+// the tus protocol) is http/delivery's; the rules are here.
 //
 // Chunks are kept as separate part files, named in the session row, rather than written into one sparse
 // file at their offsets: a chunk is only committed after all its bytes arrived, so a broken, rejected or
@@ -12,7 +13,6 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
 import { AppError } from '../lib/errors.js';
@@ -20,9 +20,13 @@ import { newId } from '../lib/ids.js';
 import { isoPlus, now } from '../lib/time.js';
 import type { FileRow, MediaRepository } from '../store/media.repository.js';
 import { isUniqueViolation, type UploadRow, type UploadsRepository } from '../store/uploads.repository.js';
-import type { IngestService } from './ingest.service.js';
+import type { IngestScope, IngestService } from './ingest.service.js';
 import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 import type { AuthContext } from './projects.service.js';
+
+/** An upload session (chunked PUT or tus) as stored. */
+export type UploadSession = UploadRow;
+export type { FileRow };
 
 export interface UploadTarget {
   folder: string | null;
@@ -37,19 +41,34 @@ export interface ContentRange {
   total: number;
 }
 
+export interface BodyLimits {
+  max: number;
+  /** exactly this many bytes, when the client declared them */
+  expected?: number;
+}
+
+/**
+ * A request body as the rules see it: what the client declared, and a way to stream it to a file. The
+ * streaming (sockets, a client that goes away) is the HTTP layer's; where the bytes go is decided here.
+ */
+export interface UploadBody {
+  /** Content-Length, when the client declared one */
+  declaredLength?: number;
+  /** Streams the body into `dest` (null: reads and discards it) within `limits`; resolves to its size. */
+  saveTo(dest: string | null, limits: BodyLimits): Promise<number>;
+}
+
+/** What a tus creation was granted: the project, the key (or signature's key) and the target. */
+export interface TusGrant extends UploadTarget {
+  projectId: string;
+  keyId: string;
+}
+
 export type ChunkResult =
-  | { status: 202; upload: UploadRow }
-  | { status: 201 | 200; upload: UploadRow; file: FileRow };
+  | { status: 202; upload: UploadSession }
+  | { status: 201 | 200; upload: UploadSession; file: FileRow };
 
 type Chunk = [start: number, end: number, part: string];
-
-/** Raised when the client goes away mid-body: there is nobody to answer. */
-export class ClientGoneError extends Error {
-  constructor() {
-    super('the client closed the connection before the body was complete');
-    this.name = 'ClientGoneError';
-  }
-}
 
 /** Folder and filename from a delivery path's segments; the same sanitising as the API's (paths.ts). */
 export function uploadTarget(segments: string[]): UploadTarget {
@@ -64,106 +83,34 @@ export function uploadTarget(segments: string[]): UploadTarget {
   return { folder, filename, path: joinPath(folder, filename) };
 }
 
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-
-/** `bytes=S-E/T` (ittybit's docs) or `bytes S-E/T` (RFC 9110, ittybit's app); E is inclusive. */
-export function parseContentRange(header: string): ContentRange {
-  const m = /^\s*bytes[= ]\s*(\d{1,16})-(\d{1,16})\/(\d{1,16})\s*$/i.exec(header);
-  if (!m) {
-    throw new AppError(
-      'request_invalid',
-      `Content-Range "${header.slice(0, 100)}" is not "bytes START-END/TOTAL" (END inclusive, TOTAL known).`,
-    );
-  }
-  const [start, end, total] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (total > MAX_SAFE || end > MAX_SAFE)
-    throw new AppError('payload_too_large', 'Content-Range is too large.');
-  if (start > end) {
-    throw new AppError('request_invalid', `Content-Range starts after it ends (${start} > ${end}).`);
-  }
-  if (end >= total) {
-    throw new AppError(
-      'request_invalid',
-      `Content-Range end ${end} is not inside the file (TOTAL ${total}; the last byte is ${total - 1}).`,
-    );
-  }
-  return { start, end, total };
-}
-
-function tooLarge(limit: number): AppError {
+export function uploadTooLarge(limit: number): AppError {
   return new AppError(
     'payload_too_large',
     `The upload is larger than this server accepts (${limit} bytes, MEDIARY_MAX_UPLOAD_BYTES).`,
   );
 }
 
-/**
- * Streams a request body into a file (or nowhere), counting bytes. The source is never destroyed here, so an
- * error can still be answered; a client that goes away rejects with ClientGoneError.
- */
-export async function receiveBody(
-  body: Readable,
-  dest: string | null,
-  limits: { max: number; expected?: number },
-): Promise<number> {
-  // the connection may have died while the request waited for its auth checks
-  if (body.destroyed && !body.readableEnded) throw new ClientGoneError();
-  let size = 0;
-  // the counter is the only stage between socket and file; pipe() (unlike pipeline) never destroys the
-  // source, so an error can still be answered
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      size += chunk.length;
-      if (limits.expected !== undefined && size > limits.expected) {
-        cb(
-          new AppError(
-            'request_invalid',
-            `The body is longer than declared (more than ${limits.expected} bytes).`,
-          ),
-        );
-      } else if (size > limits.max) cb(tooLarge(limits.max));
-      else cb(null, chunk);
-    },
-  });
-  const onError = () => counter.destroy(new ClientGoneError());
-  const onClose = () => {
-    if (!body.readableEnded) counter.destroy(new ClientGoneError());
-  };
-  body.on('error', onError);
-  body.on('close', onClose);
-  const sink = dest
-    ? createWriteStream(dest)
-    : new Writable({
-        write(_chunk, _enc, cb) {
-          cb();
-        },
-      });
-  body.pipe(counter);
-  try {
-    await pipeline(counter, sink);
-  } catch (err) {
-    body.unpipe(counter);
-    throw err;
-  } finally {
-    body.off('error', onError);
-    body.off('close', onClose);
-  }
-  if (limits.expected !== undefined && size < limits.expected) {
-    throw new AppError(
-      'request_invalid',
-      `The body is shorter than declared (${size} of ${limits.expected} bytes).`,
-    );
-  }
-  return size;
-}
-
 function rand(): string {
   return randomBytes(6).toString('hex');
+}
+
+/** The end of every upload: whose File the bytes become, and the session that claimed the finish, if any. */
+interface Finish {
+  scope: IngestScope;
+  folder: string | null;
+  filename: string;
+  createdBy: string;
+  /** a chunked or tus session, already moved to "finishing" by this caller's compare-and-set */
+  session?: UploadSession;
+  /** the complete bytes on local disk: received, assembled from parts, or where tus wrote them */
+  bytes: () => Promise<string>;
 }
 
 export class UploadsService {
   readonly uploadsDir: string;
   readonly tmpDir: string;
+  /** tus bytes, one file per upload id (written by the tus FileStore in http/delivery) */
+  readonly tusDir: string;
   private readonly ttlMs: number;
 
   constructor(
@@ -174,38 +121,40 @@ export class UploadsService {
   ) {
     this.tmpDir = join(config.dataDir, 'tmp');
     this.uploadsDir = join(this.tmpDir, 'uploads');
+    this.tusDir = join(this.tmpDir, 'tus');
     this.ttlMs = config.limits.uploadTtlSeconds * 1000;
   }
 
-  private get limit(): number {
+  get limit(): number {
     return this.config.limits.uploadBytes;
   }
 
   /** Refuses what is too large or empty before a byte is read. */
   checkDeclared(declaredLength: number | undefined, total?: number): void {
-    if (total !== undefined && total > this.limit) throw tooLarge(this.limit);
-    if (declaredLength !== undefined && declaredLength > this.limit) throw tooLarge(this.limit);
+    if (total !== undefined && total > this.limit) throw uploadTooLarge(this.limit);
+    if (declaredLength !== undefined && declaredLength > this.limit) throw uploadTooLarge(this.limit);
     if (declaredLength === 0) throw new AppError('request_invalid', 'The upload body is empty.');
   }
 
   /** A whole file in one PUT. */
-  async receiveWhole(
-    auth: AuthContext,
-    target: UploadTarget,
-    body: Readable,
-    declaredLength: number | undefined,
-  ): Promise<FileRow> {
-    this.checkDeclared(declaredLength);
+  async receiveWhole(auth: AuthContext, target: UploadTarget, body: UploadBody): Promise<FileRow> {
+    const expected = body.declaredLength;
+    this.checkDeclared(expected);
     await mkdir(this.tmpDir, { recursive: true });
     const tmp = join(this.tmpDir, `put-${Date.now()}-${rand()}`);
     try {
-      const size = await receiveBody(body, tmp, { max: this.limit, expected: declaredLength });
-      if (size === 0) throw new AppError('request_invalid', 'The upload body is empty.');
-      return await this.ingest.ingestLocalFile(auth, tmp, {
+      const { file } = await this.finish({
+        scope: auth,
         folder: target.folder,
         filename: target.filename,
         createdBy: auth.keyId,
+        bytes: async () => {
+          const size = await body.saveTo(tmp, { max: this.limit, expected });
+          if (size === 0) throw new AppError('request_invalid', 'The upload body is empty.');
+          return tmp;
+        },
       });
+      return file;
     } finally {
       await rm(tmp, { force: true });
     }
@@ -216,9 +165,9 @@ export class UploadsService {
     auth: AuthContext,
     target: UploadTarget,
     range: ContentRange,
-    body: Readable,
-    declaredLength: number | undefined,
+    body: UploadBody,
   ): Promise<ChunkResult> {
+    const { declaredLength } = body;
     this.checkDeclared(declaredLength, range.total);
     const expected = range.end - range.start + 1;
     if (declaredLength !== undefined && declaredLength !== expected) {
@@ -230,21 +179,20 @@ export class UploadsService {
     const session = await this.session(auth, target, range);
     if (session.status !== 'receiving') {
       // a chunk of a finished upload, sent again because its answer was lost: read it, answer from the row
-      await receiveBody(body, null, { max: this.limit, expected });
+      await body.saveTo(null, { max: this.limit, expected });
       return this.commit(auth, session.id, range, null);
     }
     const dir = join(this.uploadsDir, session.id);
     await mkdir(dir, { recursive: true });
     const part = `${range.start}-${range.end}.${rand()}.part`;
     try {
-      await receiveBody(body, join(dir, part), { max: this.limit, expected });
+      await body.saveTo(join(dir, part), { max: this.limit, expected });
     } catch (err) {
       await rm(join(dir, part), { force: true });
       throw err;
     }
     return this.commit(auth, session.id, range, part);
   }
-
   /** The open session for this target, a finished one holding exactly this chunk, or a new one. */
   private async session(auth: AuthContext, target: UploadTarget, range: ContentRange): Promise<UploadRow> {
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -341,7 +289,7 @@ export class UploadsService {
       if (!(await this.repo.updateIfVersion(row.id, row.version, patch))) continue;
       const updated = { ...row, ...patch, version: row.version + 1 };
       if (!complete) return { status: 202, upload: updated };
-      return this.finish(auth, updated, next);
+      return this.finishChunks(auth, updated, next);
     }
     await discard();
     throw new AppError('unavailable', 'The upload is too busy; retry the chunk.');
@@ -360,57 +308,181 @@ export class UploadsService {
   }
 
   /** Joins the parts in order and ingests the file; runs once per upload, in the request that completed it. */
-  private async finish(auth: AuthContext, row: UploadRow, chunks: Chunk[]): Promise<ChunkResult> {
+  private async finishChunks(auth: AuthContext, row: UploadSession, chunks: Chunk[]): Promise<ChunkResult> {
     const dir = join(this.uploadsDir, row.id);
-    const assembled = join(dir, `assembled-${rand()}`);
     try {
-      if (chunks.length === 1) {
-        await rename(join(dir, chunks[0][2]), assembled);
-      } else {
-        const out = createWriteStream(assembled);
-        const closed = new Promise<void>((resolve, reject) => {
-          out.on('close', resolve);
-          out.on('error', reject);
-        });
-        for (const [, , part] of chunks) {
-          await pipeline(createReadStream(join(dir, part)), out, { end: false });
-          await rm(join(dir, part), { force: true });
-        }
-        out.end();
-        await closed;
-      }
-      const file = await this.ingest.ingestLocalFile(auth, assembled, {
+      const { file, upload } = await this.finish({
+        scope: auth,
         folder: row.folder,
         filename: row.filename,
         createdBy: row.created_by ?? auth.keyId,
+        session: row,
+        bytes: () => this.assemble(dir, chunks),
       });
-      const done: Partial<UploadRow> = {
-        status: 'complete',
-        file_id: file.id,
-        updated: now(),
-        expires: isoPlus(this.ttlMs),
-      };
-      await this.repo.updateIfVersion(row.id, row.version, done);
-      return { status: 201, upload: { ...row, ...done }, file };
-    } catch (err) {
-      await this.repo.updateIfVersion(row.id, row.version, { status: 'failed', updated: now() });
-      throw err;
+      return { status: 201, upload, file };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
 
+  private async assemble(dir: string, chunks: Chunk[]): Promise<string> {
+    const assembled = join(dir, `assembled-${rand()}`);
+    if (chunks.length === 1) {
+      await rename(join(dir, chunks[0][2]), assembled);
+      return assembled;
+    }
+    const out = createWriteStream(assembled);
+    const closed = new Promise<void>((resolve, reject) => {
+      out.on('close', resolve);
+      out.on('error', reject);
+    });
+    for (const [, , part] of chunks) {
+      await pipeline(createReadStream(join(dir, part)), out, { end: false });
+      await rm(join(dir, part), { force: true });
+    }
+    out.end();
+    await closed;
+    return assembled;
+  }
+
   /**
-   * Deletes expired sessions with their bytes, and leftovers no session owns (a crash mid-request), older
-   * than the TTL. `tusDir` holds tus uploads, one file per upload id.
+   * The one finish of every upload (a single PUT, the last chunk, tus): the bytes become the target's File.
+   * A session was claimed by its caller (status "finishing", by compare-and-set), so this runs once per
+   * upload; the session then records the outcome against that same version.
    */
-  async sweep(tusDir?: string): Promise<number> {
+  private async finish(
+    f: Finish & { session: UploadSession },
+  ): Promise<{ file: FileRow; upload: UploadSession }>;
+  private async finish(f: Finish): Promise<{ file: FileRow; upload?: UploadSession }>;
+  private async finish(f: Finish): Promise<{ file: FileRow; upload?: UploadSession }> {
+    const { session } = f;
+    try {
+      const file = await this.ingest.ingestLocalFile(f.scope, await f.bytes(), {
+        folder: f.folder,
+        filename: f.filename,
+        createdBy: f.createdBy,
+      });
+      if (!session) return { file };
+      const done: Partial<UploadSession> = {
+        status: 'complete',
+        file_id: file.id,
+        updated: now(),
+        expires: isoPlus(this.ttlMs),
+      };
+      await this.repo.updateIfVersion(session.id, session.version, done);
+      return { file, upload: { ...session, ...done } };
+    } catch (err) {
+      if (session) {
+        await this.repo.updateIfVersion(session.id, session.version, { status: 'failed', updated: now() });
+      }
+      throw err;
+    }
+  }
+
+  // --- tus: @tus/server (http/delivery/tus.ts) speaks the protocol and writes the bytes; the sessions are
+  // rows here, like chunked ones, and the finish is the same.
+
+  async getSession(id: string): Promise<UploadSession | undefined> {
+    return this.repo.get(id);
+  }
+
+  async tusIds(): Promise<string[]> {
+    return this.repo.listIds('tus');
+  }
+
+  /** A new tus session; it expires a TTL after its creation date. `meta` is the protocol's own (JSON). */
+  async openTus(
+    id: string,
+    grant: TusGrant,
+    info: { total: number | null; meta: string; createdAt: string },
+  ): Promise<void> {
+    await this.repo.insert({
+      id,
+      project_id: grant.projectId,
+      protocol: 'tus',
+      path: grant.path,
+      folder: grant.folder,
+      filename: grant.filename,
+      total: info.total,
+      chunks: '[]',
+      received_bytes: 0,
+      status: 'receiving',
+      file_id: null,
+      created_by: grant.keyId,
+      meta: info.meta,
+      version: 0,
+      expires: isoPlus(this.ttlMs, new Date(info.createdAt).getTime()),
+      created: now(),
+      updated: now(),
+    });
+  }
+
+  /** A deferred length or new metadata; a writer that lost the race changes nothing. */
+  async updateTus(session: UploadSession, info: { total: number | null; meta: string }): Promise<void> {
+    await this.repo.updateIfVersion(session.id, session.version, {
+      total: info.total,
+      meta: info.meta,
+      updated: now(),
+    });
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    await this.repo.delete(id);
+  }
+
+  /**
+   * Called when tus has all the bytes of `id`. One caller (also across processes) wins the claim and gets the
+   * File; the others, and an upload no longer receiving, get undefined.
+   */
+  async finishTus(id: string): Promise<FileRow | undefined> {
+    const row = await this.repo.get(id);
+    if (row?.status !== 'receiving') return undefined;
+    const claim: Partial<UploadSession> = { status: 'finishing', updated: now() };
+    if (!(await this.repo.updateIfVersion(row.id, row.version, claim))) return undefined;
+    const local = join(this.tusDir, id);
+    try {
+      const { file } = await this.finish({
+        scope: { projectId: row.project_id },
+        folder: row.folder,
+        filename: row.filename,
+        createdBy: row.created_by ?? 'tus',
+        session: { ...row, ...claim, version: row.version + 1 },
+        bytes: async () => local,
+      });
+      return file;
+    } catch (err) {
+      await rm(local, { force: true });
+      throw err;
+    }
+  }
+
+  /** A finished tus upload and its File (the upload URL answers GET with it). */
+  async tusFile(id: string): Promise<{ upload: UploadSession; file: FileRow }> {
+    const upload = await this.repo.get(id);
+    if (upload?.protocol !== 'tus') {
+      throw new AppError('not_found', `No tus upload ${id.slice(0, 80)}.`);
+    }
+    const file = upload.file_id ? await this.media.getFile(upload.project_id, upload.file_id) : undefined;
+    if (!file) {
+      throw new AppError(
+        'not_found',
+        `Upload ${id} has no file yet (status ${upload.status}); HEAD it for its offset.`,
+      );
+    }
+    return { upload, file };
+  }
+
+  /**
+   * Deletes expired sessions of both protocols with their bytes, and leftovers no session owns (a crash
+   * mid-request) older than the TTL.
+   */
+  async sweep(): Promise<number> {
     let removed = 0;
     for (;;) {
       const rows = await this.repo.expired(now());
       for (const row of rows) {
         if (row.protocol === 'put') await rm(join(this.uploadsDir, row.id), { recursive: true, force: true });
-        else if (tusDir) await rm(join(tusDir, row.id), { force: true });
+        else await rm(join(this.tusDir, row.id), { force: true });
         await this.repo.delete(row.id);
         removed++;
       }
@@ -439,15 +511,33 @@ export class UploadsService {
         removed++;
       }
     }
-    if (tusDir) {
-      for (const name of await list(tusDir)) {
-        const p = join(tusDir, name);
-        if ((await old(p)) && !(await this.repo.exists(name))) {
-          await rm(p, { force: true });
-          removed++;
-        }
+    for (const name of await list(this.tusDir)) {
+      const p = join(this.tusDir, name);
+      if ((await old(p)) && !(await this.repo.exists(name))) {
+        await rm(p, { force: true });
+        removed++;
       }
     }
     return removed;
+  }
+
+  /** Sweeps every so often (a quarter of the TTL, 1 s to 10 min); the returned function stops it. */
+  startSweeper(
+    intervalMs?: number,
+    onError: (err: Error) => void = (err) => process.stderr.write(`upload sweeper: ${err.message}\n`),
+  ): () => void {
+    const every = intervalMs ?? Math.min(10 * 60_000, Math.max(1000, this.ttlMs / 4));
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.sweep()
+        .catch((err) => onError(err as Error))
+        .finally(() => {
+          running = false;
+        });
+    }, every);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 }

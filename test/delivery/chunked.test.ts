@@ -2,9 +2,7 @@ import { readdir } from 'node:fs/promises';
 import https from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { deliveryServices } from '../../src/http/delivery/delivery-app.js';
-import { tusDirectory } from '../../src/http/delivery/tus.js';
-import { parseContentRange } from '../../src/services/uploads.service.js';
+import { parseContentRange } from '../../src/http/delivery/upload-body.js';
 import { testDatabases } from '../helpers/app.js';
 import { type DeliveryTestApp, startDeliveryTestApp, wav } from '../helpers/delivery.js';
 
@@ -242,16 +240,16 @@ describe.each(testDatabases())('chunked upload (%s)', (db) => {
     const bytes = wav(20_000, 8);
     expect((await chunk('chunks/abandoned.wav', bytes, 0, 9_999)).status).toBe(202);
     expect((await listAll(join(t.dataDir, 'tmp', 'uploads'))).length).toBe(1);
-    const { uploads } = deliveryServices(t.ctx);
+    const { uploads } = t.ctx;
     // not yet expired: nothing happens
-    await uploads.sweep(tusDirectory(t.ctx));
+    await uploads.sweep();
     expect((await listAll(join(t.dataDir, 'tmp', 'uploads'))).length).toBe(1);
     await t.ctx.store.db
       .updateTable('uploads')
       .set({ expires: new Date(Date.now() - 1000).toISOString() })
       .where('path', '=', 'chunks/abandoned.wav')
       .execute();
-    expect(await uploads.sweep(tusDirectory(t.ctx))).toBeGreaterThanOrEqual(1);
+    expect(await uploads.sweep()).toBeGreaterThanOrEqual(1);
     expect(await listAll(join(t.dataDir, 'tmp', 'uploads'))).toEqual([]);
     const rows = await t.ctx.store.db
       .selectFrom('uploads')

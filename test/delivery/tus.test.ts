@@ -1,7 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { DefaultHttpStack, type HttpResponse, Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliveryServices } from '../../src/http/delivery/delivery-app.js';
 import { tusDirectory } from '../../src/http/delivery/tus.js';
 import { testDatabases } from '../helpers/app.js';
 import { type DeliveryTestApp, startDeliveryTestApp, wav } from '../helpers/delivery.js';
@@ -182,7 +181,7 @@ describe.each(testDatabases())('tus (%s)', (db) => {
       .set({ expires: new Date(Date.now() - 1000).toISOString() })
       .where('id', '=', id)
       .execute();
-    await deliveryServices(t.ctx).uploads.sweep(tusDirectory(t.ctx));
+    await t.ctx.uploads.sweep();
     expect(await readdir(tusDirectory(t.ctx))).toEqual([]);
     expect((await t.send(path, { method: 'HEAD', headers: T })).status).toBe(404);
   });

@@ -12,60 +12,18 @@ import Fastify, {
 import type { AppContext } from '../../app-context.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { DeliveryService } from '../../services/delivery.service.js';
-import { SignaturesService } from '../../services/signatures.service.js';
-import { UploadsService } from '../../services/uploads.service.js';
-import { UploadsRepository } from '../../store/uploads.repository.js';
 import { httpsFactory } from '../app.js';
 import { registerErrorHandling, sendError } from '../plugins/errors.js';
 import { sendObject } from '../respond.js';
 import { resolveVersion } from '../versioning.js';
 import { serveRoute } from './serve.js';
-import { createTusServer, TUS_PREFIX, tusDirectory } from './tus.js';
+import { createTusServer, TUS_PREFIX } from './tus.js';
 import { uploadRoute } from './upload.js';
 import '../context.js';
 
 export interface DeliveryBuildOptions {
   tls?: { key: string; cert: string };
   logger?: boolean;
-}
-
-export interface DeliveryServices {
-  delivery: DeliveryService;
-  signatures: SignaturesService;
-  uploads: UploadsService;
-  uploadsRepo: UploadsRepository;
-}
-
-export function deliveryServices(ctx: AppContext): DeliveryServices {
-  const signatures = new SignaturesService(ctx.projects, ctx.config.deliveryUrl);
-  const uploadsRepo = new UploadsRepository(ctx.store.db);
-  return {
-    signatures,
-    uploadsRepo,
-    delivery: new DeliveryService(ctx.repos.projects, ctx.projects, ctx.repos.media, signatures),
-    uploads: new UploadsService(ctx.config, uploadsRepo, ctx.repos.media, ctx.ingest),
-  };
-}
-
-/** Deletes abandoned uploads every so often; the returned function stops it. */
-export function startUploadSweeper(ctx: AppContext, intervalMs?: number): () => void {
-  const { uploads } = deliveryServices(ctx);
-  const every =
-    intervalMs ?? Math.min(10 * 60_000, Math.max(1000, (ctx.config.limits.uploadTtlSeconds * 1000) / 4));
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    uploads
-      .sweep(tusDirectory(ctx))
-      .catch((err) => process.stderr.write(`upload sweeper: ${(err as Error).message}\n`))
-      .finally(() => {
-        running = false;
-      });
-  }, every);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 const EXPOSED = [
@@ -114,7 +72,6 @@ export async function buildDeliveryApp(
   opts: DeliveryBuildOptions = {},
 ): Promise<FastifyInstance> {
   const { config } = ctx;
-  const services = deliveryServices(ctx);
   const app = Fastify({
     ...(opts.logger === false ? { logger: false } : { loggerInstance: ctx.log as FastifyBaseLogger }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -160,11 +117,7 @@ export async function buildDeliveryApp(
 
   app.get('/health', async () => ({ status: 'ok' }));
 
-  const tus = createTusServer({
-    ctx,
-    delivery: services.delivery,
-    repo: services.uploadsRepo,
-  });
+  const tus = createTusServer(ctx);
   const tusHandler = async (req: FastifyRequest, reply: FastifyReply) => {
     reply.hijack();
     await tus.handle(req.raw, reply.raw);
@@ -176,24 +129,14 @@ export async function buildDeliveryApp(
   // beyond tus: the upload URL answers GET with the File once the upload is finished
   app.get(`${TUS_PREFIX}/:id`, async (req, reply) => {
     const { id } = req.params as { id: string };
-    const row = await services.uploadsRepo.get(id);
-    if (row?.protocol !== 'tus') {
-      throw new AppError('not_found', `No tus upload ${id.slice(0, 80)}.`);
-    }
-    const file = row.file_id ? await ctx.repos.media.getFile(row.project_id, row.file_id) : undefined;
-    if (!file) {
-      throw new AppError(
-        'not_found',
-        `Upload ${id} has no file yet (status ${row.status}); HEAD it for its offset.`,
-      );
-    }
+    const { upload: row, file } = await ctx.uploads.tusFile(id);
     const project = await ctx.projects.getProject(row.project_id);
     req.auth = { keyId: row.created_by ?? '', projectId: project.id, orgId: project.org_id };
     return sendObject(req, reply, ctx.serializer.file(file), { self: `/files/${file.id}`, parent: '/files' });
   });
 
-  app.route({ method: ['GET', 'HEAD'], url: '/:project/*', handler: serveRoute(ctx, services.delivery) });
-  app.put('/:project/*', uploadRoute(ctx, services.delivery, services.uploads));
+  app.route({ method: ['GET', 'HEAD'], url: '/:project/*', handler: serveRoute(ctx, ctx.delivery) });
+  app.put('/:project/*', uploadRoute(ctx, ctx.delivery, ctx.uploads));
   app.route({
     method: ['POST', 'PATCH', 'DELETE'],
     url: '/:project/*',

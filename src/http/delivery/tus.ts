@@ -1,23 +1,24 @@
 // tus 1.0 (core, creation, creation-with-upload, creation-defer-length, termination, expiration) under /tus/,
-// served by @tus/server with its FileStore. The upload's state lives in the `uploads` table (a configstore
-// over the repository), its bytes in the data dir; the finished file goes through the same ingest as every
-// other upload.
+// served by @tus/server with its FileStore. The upload's state is an uploads-service session (a configstore
+// over it), its bytes are in the data dir; the finished upload goes through the service's one finish, like
+// every other upload.
 //
 // Creation is authorised like a PUT: `Authorization: Bearer KEY` (target from Upload-Metadata `folder` and
 // `filename`/`name`), or a signed PUT URL used as the endpoint: /tus/{project}/{folder}/{filename}?expiry=…
 // &method=put&signature=…. The upload URL returned in Location (an unguessable id) is then the capability
 // for PATCH, HEAD and DELETE, as with tus servers generally.
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { ERRORS, type KvStore, Server, Upload } from '@tus/server';
 import type { AppContext } from '../../app-context.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { isoPlus, now } from '../../lib/time.js';
-import type { DeliveryService } from '../../services/delivery.service.js';
-import { uploadTarget } from '../../services/uploads.service.js';
-import type { UploadRow, UploadsRepository } from '../../store/uploads.repository.js';
+import { now } from '../../lib/time.js';
+import {
+  type TusGrant,
+  type UploadSession,
+  type UploadsService,
+  uploadTarget,
+} from '../../services/uploads.service.js';
 import { keyAuth } from './key-auth.js';
 import { parseDeliveryPath } from './paths.js';
 
@@ -25,14 +26,7 @@ export const TUS_PREFIX = '/tus';
 /** carries the creation's grant from onUploadCreate to the configstore; never stored in the tus metadata */
 const GRANT_KEY = 'mediary-grant';
 
-interface Grant {
-  projectId: string;
-  orgId: string;
-  keyId: string;
-  folder: string | null;
-  filename: string;
-  path: string;
-}
+type Grant = TusGrant & { orgId: string };
 
 interface TusMeta {
   metadata?: Record<string, string | null>;
@@ -44,14 +38,11 @@ function tusError(err: unknown): { status_code: number; body: string } {
   throw err;
 }
 
-/** The uploads table as tus's key-value store of upload info. */
+/** The uploads service's sessions as tus's key-value store of upload info. */
 class UploadsConfigstore implements KvStore<Upload> {
-  constructor(
-    private readonly repo: UploadsRepository,
-    private readonly ttlMs: number,
-  ) {}
+  constructor(private readonly uploads: UploadsService) {}
 
-  private toUpload(row: UploadRow): Upload {
+  private toUpload(row: UploadSession): Upload {
     const meta = (row.meta ? JSON.parse(row.meta) : {}) as TusMeta;
     const complete = row.status === 'complete' && row.total !== null;
     return new Upload({
@@ -64,73 +55,56 @@ class UploadsConfigstore implements KvStore<Upload> {
   }
 
   async get(key: string): Promise<Upload | undefined> {
-    const row = await this.repo.get(key);
+    const row = await this.uploads.getSession(key);
     return row && row.protocol === 'tus' ? this.toUpload(row) : undefined;
   }
 
   async set(key: string, value: Upload): Promise<void> {
-    const existing = await this.repo.get(key);
+    const existing = await this.uploads.getSession(key);
     const { [GRANT_KEY]: grantJson, ...metadata } = value.metadata ?? {};
     const meta: TusMeta = { metadata: Object.keys(metadata).length ? metadata : undefined };
     meta.creation_date = value.creation_date ?? now();
     if (existing) {
       const prev = (existing.meta ? JSON.parse(existing.meta) : {}) as TusMeta;
-      await this.repo.updateIfVersion(existing.id, existing.version, {
+      await this.uploads.updateTus(existing, {
         total: value.size ?? null,
         meta: JSON.stringify({ ...prev, metadata: meta.metadata ?? prev.metadata }),
-        updated: now(),
       });
       return;
     }
     if (!grantJson) throw new Error('a tus upload is created without its grant');
     const grant = JSON.parse(grantJson) as Grant;
-    const created = new Date(meta.creation_date).getTime();
-    await this.repo.insert({
-      id: key,
-      project_id: grant.projectId,
-      protocol: 'tus',
-      path: grant.path,
-      folder: grant.folder,
-      filename: grant.filename,
+    await this.uploads.openTus(key, grant, {
       total: value.size ?? null,
-      chunks: '[]',
-      received_bytes: 0,
-      status: 'receiving',
-      file_id: null,
-      created_by: grant.keyId,
       meta: JSON.stringify(meta),
-      version: 0,
-      expires: isoPlus(this.ttlMs, created),
-      created: now(),
-      updated: now(),
+      createdAt: meta.creation_date,
     });
   }
 
   async delete(key: string): Promise<void> {
-    await this.repo.delete(key);
+    await this.uploads.deleteSession(key);
   }
 
   async list(): Promise<string[]> {
-    return this.repo.listIds('tus');
+    return this.uploads.tusIds();
   }
 }
 
 /** FileStore whose finished uploads stay answerable (HEAD) after their bytes moved into the blob store. */
 class TusFileStore extends FileStore {
   constructor(
-    directory: string,
-    private readonly repo: UploadsRepository,
+    private readonly uploads: UploadsService,
     ttlMs: number,
   ) {
     super({
-      directory,
-      configstore: new UploadsConfigstore(repo, ttlMs),
+      directory: uploads.tusDir,
+      configstore: new UploadsConfigstore(uploads),
       expirationPeriodInMilliseconds: ttlMs,
     });
   }
 
   override async getUpload(id: string): Promise<Upload> {
-    const row = await this.repo.get(id);
+    const row = await this.uploads.getSession(id);
     if (row?.protocol === 'tus' && row.status === 'failed') throw ERRORS.FILE_NO_LONGER_EXISTS;
     if (row?.protocol === 'tus' && row.status !== 'receiving') {
       const meta = (row.meta ? JSON.parse(row.meta) : {}) as TusMeta;
@@ -151,19 +125,13 @@ class TusFileStore extends FileStore {
   }
 }
 
-export interface TusDeps {
-  ctx: AppContext;
-  delivery: DeliveryService;
-  repo: UploadsRepository;
-}
-
+/** Where tus keeps the bytes of uploads in progress (the uploads service sweeps it). */
 export function tusDirectory(ctx: AppContext): string {
-  return join(ctx.config.dataDir, 'tmp', 'tus');
+  return ctx.uploads.tusDir;
 }
 
-export function createTusServer({ ctx, delivery, repo }: TusDeps): Server {
-  const { config } = ctx;
-  const directory = tusDirectory(ctx);
+export function createTusServer(ctx: AppContext): Server {
+  const { config, delivery, uploads } = ctx;
   const ttlMs = config.limits.uploadTtlSeconds * 1000;
   const any = config.corsOrigins.includes('*');
 
@@ -197,7 +165,7 @@ export function createTusServer({ ctx, delivery, repo }: TusDeps): Server {
 
   const server = new Server({
     path: TUS_PREFIX,
-    datastore: new TusFileStore(directory, repo, ttlMs),
+    datastore: new TusFileStore(uploads, ttlMs),
     maxSize: config.limits.uploadBytes,
     namingFunction: () => newId('upl', 24),
     generateUrl: (_req, { id }) => `${config.deliveryUrl}${TUS_PREFIX}/${id}`,
@@ -214,31 +182,12 @@ export function createTusServer({ ctx, delivery, repo }: TusDeps): Server {
       }
     },
     onUploadFinish: async (_req, upload) => {
-      const row = await repo.get(upload.id);
-      if (row?.status !== 'receiving') return {};
-      // one finisher per upload, also across processes
-      if (!(await repo.updateIfVersion(row.id, row.version, { status: 'finishing', updated: now() }))) {
-        return {};
-      }
-      const version = row.version + 1;
-      const local = join(directory, upload.id);
       try {
-        const project = await ctx.projects.getProject(row.project_id);
-        const file = await ctx.ingest.ingestLocalFile({ projectId: project.id }, local, {
-          folder: row.folder,
-          filename: row.filename,
-          createdBy: row.created_by ?? 'tus',
-        });
-        await repo.updateIfVersion(row.id, version, {
-          status: 'complete',
-          file_id: file.id,
-          updated: now(),
-          expires: isoPlus(ttlMs),
-        });
+        // one finisher per upload, also across processes; the others answer as tus does
+        const file = await uploads.finishTus(upload.id);
+        if (!file) return {};
         return { headers: { 'Mediary-File-Id': file.id, 'Mediary-File-Url': ctx.serializer.fileUrl(file) } };
       } catch (err) {
-        await repo.updateIfVersion(row.id, version, { status: 'failed', updated: now() });
-        await rm(local, { force: true });
         throw tusError(err);
       }
     },

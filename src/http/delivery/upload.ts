@@ -4,22 +4,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app-context.js';
 import { AppError } from '../../lib/errors.js';
 import type { DeliveryService } from '../../services/delivery.service.js';
-import {
-  ClientGoneError,
-  parseContentRange,
-  type UploadsService,
-  uploadTarget,
-} from '../../services/uploads.service.js';
+import { type UploadsService, uploadTarget } from '../../services/uploads.service.js';
 import { sendObject } from '../respond.js';
 import { keyAuth } from './key-auth.js';
 import { parseDeliveryPath } from './paths.js';
-
-function declaredLength(req: FastifyRequest): number | undefined {
-  const v = req.headers['content-length'];
-  if (v === undefined || req.headers['transfer-encoding']) return undefined;
-  const n = Number(v);
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
-}
+import { ClientGoneError, parseContentRange, requestBody } from './upload-body.js';
 
 export function uploadRoute(ctx: AppContext, delivery: DeliveryService, uploads: UploadsService) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
@@ -33,12 +22,12 @@ export function uploadRoute(ctx: AppContext, delivery: DeliveryService, uploads:
     });
     req.auth = { keyId: grant.keyId, projectId: grant.projectId, orgId: grant.orgId };
     const dest = uploadTarget(target.segments);
-    const length = declaredLength(req);
+    const body = requestBody(req);
     const contentRange = req.headers['content-range'];
     try {
       if (contentRange) {
         const range = parseContentRange(contentRange);
-        const result = await uploads.receiveChunk(req.auth, dest, range, req.raw, length);
+        const result = await uploads.receiveChunk(req.auth, dest, range, body);
         if (result.status === 202) {
           const { upload } = result;
           return sendObject(
@@ -62,7 +51,7 @@ export function uploadRoute(ctx: AppContext, delivery: DeliveryService, uploads:
           parent: '/files',
         });
       }
-      const file = await uploads.receiveWhole(req.auth, dest, req.raw, length);
+      const file = await uploads.receiveWhole(req.auth, dest, body);
       reply.header('location', ctx.serializer.fileUrl(file));
       return sendObject(req, reply, ctx.serializer.file(file), {
         status: 201,
