@@ -98,7 +98,7 @@ async function timeTask(
   let early: { id: string; status: string } | undefined;
   let resolveDone: (status: string) => void = () => {};
   const done = new Promise<string>((r) => (resolveDone = r));
-  const off = ctx.taskSignals.on((s) => {
+  const off = ctx.signals.on('tasks', (s) => {
     if (s.type !== 'finished') return;
     if (id === undefined) early = s;
     else if (s.id === id) resolveDone(s.status);

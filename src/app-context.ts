@@ -1,5 +1,7 @@
-// The composition root: opens the store and blob store and wires the services. Entry points (CLI, tests,
-// benchmarks) build one of these and hand it to buildApp(); nothing here listens or binds signals.
+// The composition root: opens the store and blob store and builds every service, the task worker and the
+// webhook dispatcher, each with what it needs passed in (nothing is wired after construction). Entry points
+// (CLI, tests, benchmarks) build one of these and hand it to buildApp() / buildDeliveryApp(); nothing here
+// listens on a port or binds process signals.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
@@ -16,27 +18,31 @@ import { MediaService } from './services/media.service.js';
 import { ProjectsService } from './services/projects.service.js';
 import { Serializer } from './services/serializers.js';
 import { SignaturesService } from './services/signatures.service.js';
+import { TaskRunService } from './services/task-runs.service.js';
 import { TasksService } from './services/tasks.service.js';
 import { UploadsService } from './services/uploads.service.js';
 import { WebhooksService } from './services/webhooks.service.js';
 import { migrate, openStore, type Store } from './store/db.js';
 import { MediaRepository } from './store/media.repository.js';
 import { ProjectsRepository } from './store/projects.repository.js';
-import { TaskSignals } from './store/task-signals.js';
+import { Signals } from './store/queue.js';
 import { TasksRepository } from './store/tasks.repository.js';
 import { UploadsRepository } from './store/uploads.repository.js';
 import { WebhooksRepository } from './store/webhooks.repository.js';
 import { type EngineOptions, TaskEngine } from './worker/engine.js';
+import { type DispatcherOptions, WebhookDispatcher } from './worker/webhook-dispatcher.js';
 
 export interface AppContext {
   config: Config;
-  /** the one logger: HTTP, engine and webhook dispatcher all write through it (keys redacted) */
+  /** the one logger: HTTP, worker and webhook dispatcher all write through it (keys redacted) */
   log: Logger;
   store: Store;
   blobs: BlobStore;
   box: SecretBox;
   serializer: Serializer;
   repos: { projects: ProjectsRepository; media: MediaRepository; tasks: TasksRepository };
+  /** wake-ups between API, workers and dispatchers (in-process, and LISTEN/NOTIFY on PostgreSQL) */
+  signals: Signals;
   projects: ProjectsService;
   media: MediaService;
   files: FilesService;
@@ -44,15 +50,18 @@ export interface AppContext {
   signatures: SignaturesService;
   delivery: DeliveryService;
   uploads: UploadsService;
-  /** task webhook outbox; the dispatcher (worker/webhook-dispatcher.ts) sends from it */
+  /** task webhook outbox; the dispatcher (worker/webhook-dispatcher.ts) decides when to send */
   webhooks: WebhooksService;
   kinds: TaskKindRegistry;
-  taskSignals: TaskSignals;
   tasks: TasksService;
-  /** A task engine over this context's store, not started: tests drive it with runUntilIdle(). */
+  /** what running one task means; the worker (worker/engine.ts) calls it */
+  runs: TaskRunService;
+  /** A task worker over this context's store, not started: tests drive it with runUntilIdle(). */
   createWorker(opts?: EngineOptions): TaskEngine;
-  /** A started task engine; close() stops it. */
+  /** A started task worker; close() stops it. */
   startWorker(opts?: EngineOptions): Promise<TaskEngine>;
+  /** A started webhook dispatcher; close() stops it. */
+  startWebhookDispatcher(opts?: DispatcherOptions): WebhookDispatcher;
   /** closers run in reverse order by close() */
   onClose(fn: () => Promise<void> | void): void;
   close(): Promise<void>;
@@ -74,43 +83,43 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   await migrate(store);
   const blobs = createBlobStore(config);
   const box = new SecretBox(loadOrCreateSecret(config.dataDir, config.secret));
+  const closers: (() => Promise<void> | void)[] = [];
+  const signals = new Signals(store);
+  closers.push(() => signals.close());
   const repos = {
     projects: new ProjectsRepository(store.db),
     media: new MediaRepository(store.db, store.sqlite),
     tasks: new TasksRepository(store),
   };
+  const serializer = new Serializer(config.deliveryUrl);
+  const kinds = new TaskKindRegistry(opts.kinds);
   const projects = new ProjectsService(repos.projects, box);
   const ingest = new IngestService(config, repos.media, blobs);
   const signatures = new SignaturesService(projects, config.deliveryUrl);
-  const closers: (() => Promise<void> | void)[] = [];
-  const serializer = new Serializer(config.deliveryUrl);
-  const kinds = new TaskKindRegistry(opts.kinds);
-  const taskSignals = new TaskSignals(store);
-  closers.push(() => taskSignals.close());
-  const tasks = new TasksService({
+  const webhooks = new WebhooksService({
+    repo: new WebhooksRepository(store.db, store.dialect),
+    signals,
+    projects,
     config,
-    repo: repos.tasks,
+  });
+  const tasks = new TasksService({ config, repo: repos.tasks, media: repos.media, kinds, signals });
+  const runs = new TaskRunService({
+    config,
+    tasks: repos.tasks,
     media: repos.media,
+    blobs,
+    ingest,
     kinds,
+    signals,
+    webhooks,
     serializer,
-    signals: taskSignals,
   });
   const createWorker = (engineOpts?: EngineOptions) =>
     new TaskEngine(
-      {
-        config,
-        tasks: repos.tasks,
-        media: repos.media,
-        blobs,
-        ingest,
-        kinds,
-        signals: taskSignals,
-        log: (level, msg, data) => log[level](data ?? {}, msg),
-        onFinished: (trx, task, output) => tasks.announceFinished(trx, task, output),
-      },
+      { config, runs, signals, log: (level, msg, data) => log[level](data ?? {}, msg) },
       engineOpts,
     );
-  const ctx: AppContext = {
+  return {
     config,
     log,
     store,
@@ -118,6 +127,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     box,
     serializer,
     repos,
+    signals,
     projects,
     media: new MediaService(repos.media, blobs),
     files: new FilesService(repos.media, blobs, ingest),
@@ -125,10 +135,10 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     signatures,
     delivery: new DeliveryService(repos.projects, projects, repos.media, signatures),
     uploads: new UploadsService(config, new UploadsRepository(store.db), repos.media, ingest),
-    webhooks: new WebhooksService(store, new WebhooksRepository(store.db, store.dialect), projects, config),
+    webhooks,
     kinds,
-    taskSignals,
     tasks,
+    runs,
     createWorker,
     startWorker: async (engineOpts) => {
       const engine = createWorker(engineOpts);
@@ -136,12 +146,16 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
       await engine.start();
       return engine;
     },
+    startWebhookDispatcher: (dispatcherOpts) => {
+      const dispatcher = new WebhookDispatcher({ webhooks, signals, config }, { log, ...dispatcherOpts });
+      closers.push(() => dispatcher.stop());
+      dispatcher.start();
+      return dispatcher;
+    },
     onClose: (fn) => closers.push(fn),
     close: async () => {
       for (const fn of closers.reverse()) await fn();
       await store.close();
     },
   };
-  tasks.setEventSink(ctx.webhooks);
-  return ctx;
 }

@@ -1,52 +1,91 @@
-// One error type for the whole server; the HTTP error handler renders it in the request's API version.
+// One error type for the whole server and one catalogue of its codes. Each code has the HTTP status the API
+// answers with and whether another attempt could succeed: the task engine, ingest and the webhook sender
+// all decide "retry or give up" from this table, never from lists of their own.
 // `message` is public (shown to API users); `cause` is internal (logged, never sent).
 
-export const ERROR_CODES = {
-  request_invalid: 400,
-  json_invalid: 400,
-  option_invalid: 400,
-  kind_unknown: 400,
-  url_required: 400,
-  url_invalid: 400,
-  url_forbidden: 400,
-  url_unreachable: 400,
-  url_timeout: 400,
-  url_http_error: 400,
-  url_too_many_redirects: 400,
-  media_unsupported: 400,
-  media_corrupt: 400,
-  media_too_large: 400,
-  signature_invalid: 400,
-  token_missing: 401,
-  token_invalid: 401,
-  forbidden: 403,
-  signature_rejected: 403,
-  not_found: 404,
-  route_not_found: 404,
-  method_not_allowed: 405,
-  conflict: 409,
-  upload_conflict: 409,
-  upload_gone: 410,
-  precondition_failed: 412,
-  payload_too_large: 413,
-  range_not_satisfiable: 416,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal_error: 500,
-  unavailable: 503,
-} as const;
+interface CodeInfo {
+  status: number;
+  /** true when the same work may succeed if tried again later (network, a tool crash, overload) */
+  retryable: boolean;
+}
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+const c = (status: number, retryable = false): CodeInfo => ({ status, retryable });
+
+export const ERROR_CATALOGUE = {
+  request_invalid: c(400),
+  json_invalid: c(400),
+  option_invalid: c(400),
+  kind_unknown: c(400),
+  url_required: c(400),
+  url_invalid: c(400),
+  url_forbidden: c(400),
+  url_unreachable: c(400, true),
+  url_timeout: c(400, true),
+  /** retryable per instance: a 5xx, 408 or 429 from the remote server is worth another try */
+  url_http_error: c(400),
+  url_too_many_redirects: c(400),
+  media_unsupported: c(400),
+  media_corrupt: c(400),
+  media_too_large: c(400),
+  signature_invalid: c(400),
+  token_missing: c(401),
+  token_invalid: c(401),
+  forbidden: c(403),
+  signature_rejected: c(403),
+  not_found: c(404),
+  route_not_found: c(404),
+  method_not_allowed: c(405),
+  conflict: c(409),
+  upload_conflict: c(409),
+  upload_gone: c(410),
+  precondition_failed: c(412),
+  payload_too_large: c(413),
+  range_not_satisfiable: c(416),
+  unsupported_media_type: c(415),
+  rate_limited: c(429, true),
+  /** a media tool (ffmpeg, ffprobe) exited with an error */
+  ffmpeg_failed: c(500, true),
+  /** a media tool made no progress for too long and was stopped */
+  stalled: c(500, true),
+  /** a media tool ran past its time limit */
+  timeout: c(500, true),
+  /** the work was stopped on purpose (task cancelled) */
+  cancelled: c(409),
+  /** a media tool is not installed or not executable */
+  tool_missing: c(500, true),
+  internal_error: c(500, true),
+  unavailable: c(503, true),
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** code → HTTP status, for the HTTP error handler. */
+export const ERROR_CODES = Object.fromEntries(
+  Object.entries(ERROR_CATALOGUE).map(([code, info]) => [code, info.status]),
+) as { readonly [K in ErrorCode]: number };
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  status?: number;
+  /** overrides the catalogue for this instance (e.g. url_http_error after a 503) */
+  retryable?: boolean;
+}
 
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; status?: number } = {}) {
-    super(message, { cause: options.cause });
+  readonly retryable: boolean;
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
-    this.status = options.status ?? ERROR_CODES[code];
+    this.status = options.status ?? ERROR_CATALOGUE[code].status;
+    this.retryable = options.retryable ?? ERROR_CATALOGUE[code].retryable;
   }
+}
+
+export function isRetryable(code: ErrorCode): boolean {
+  return ERROR_CATALOGUE[code].retryable;
 }
 
 export function notFound(what: string, id: string): AppError {

@@ -221,7 +221,7 @@ function killedError(tool: string, why: NonNullable<Collected['killedFor']>, opt
 
 const FFPROBE_ARGS = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-i'];
 
-/** ffprobe's JSON view of a file. A file ffprobe cannot read is 'corrupt_media'. */
+/** ffprobe's JSON view of a file. A file ffprobe cannot read is 'media_corrupt'. */
 export async function ffprobeJson(path: string, opts: ProbeCallOptions = {}): Promise<FfprobeOutput> {
   const tools = opts.tools ?? (await getMediaTools());
   const spawnOpts: SpawnOptions = {
@@ -238,7 +238,7 @@ function parseFfprobe(res: Collected, path: string): FfprobeOutput {
   const detail = scrubPaths(lastLines(res.stderr, 5), [path]);
   if (res.code !== 0) {
     throw new MediaError(
-      'corrupt_media',
+      'media_corrupt',
       `The file could not be read as media${detail ? `: ${detail}` : '.'}`,
       {
         detail,
@@ -249,7 +249,7 @@ function parseFfprobe(res: Collected, path: string): FfprobeOutput {
   try {
     parsed = JSON.parse(res.stdout) as Partial<FfprobeOutput>;
   } catch (err) {
-    throw new MediaError('corrupt_media', 'The file could not be read as media.', { cause: err, detail });
+    throw new MediaError('media_corrupt', 'The file could not be read as media.', { cause: err, detail });
   }
   return { streams: parsed.streams ?? [], format: parsed.format ?? {} };
 }
@@ -471,7 +471,7 @@ export async function extractFrame(
   await grab(['-sseof', '-1']);
   if (await hasBytes(outPath)) return;
   await grab([]);
-  if (!(await hasBytes(outPath))) throw new MediaError('corrupt_media', 'No video frame could be decoded.');
+  if (!(await hasBytes(outPath))) throw new MediaError('media_corrupt', 'No video frame could be decoded.');
 }
 
 async function hasBytes(path: string): Promise<boolean> {
@@ -515,7 +515,7 @@ export async function verifyTail(
     const detail = scrubPaths(lastLines(res.stderr, 5), [path]);
     const truncated = /partial file|end of file|Invalid data/i.test(res.stderr);
     throw new MediaError(
-      'corrupt_media',
+      'media_corrupt',
       truncated
         ? 'The file is truncated or corrupt: its last seconds cannot be decoded.'
         : `The file could not be decoded${detail ? `: ${detail}` : '.'}`,

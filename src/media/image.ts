@@ -65,7 +65,7 @@ export async function imageMetadata(path: string): Promise<ImageMeta> {
   } catch (err) {
     const heif = await heifHeader(path).catch(() => null);
     if (heif) return heif;
-    throw new MediaError('corrupt_media', 'The image could not be read.', { cause: err });
+    throw new MediaError('media_corrupt', 'The image could not be read.', { cause: err });
   }
   const pages = meta.pages ?? 1;
   const storedWidth = meta.width;
@@ -113,7 +113,7 @@ export function checkPixels(width: number, height: number, limits: ImageLimits =
   const max = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (width * height > max) {
     throw new MediaError(
-      'too_large',
+      'media_too_large',
       `The image is ${width}×${height} (${Math.round((width * height) / 1e6)} megapixels); the limit is ${Math.round(max / 1e6)} megapixels.`,
     );
   }
@@ -129,7 +129,7 @@ async function heicToSharp(path: string): Promise<Sharp> {
   try {
     img = await decode({ buffer: await readFile(path) });
   } catch (err) {
-    throw new MediaError('corrupt_media', 'The HEIC image could not be decoded.', { cause: err });
+    throw new MediaError('media_corrupt', 'The HEIC image could not be decoded.', { cause: err });
   }
   return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
     raw: { width: img.width, height: img.height, channels: 4 },
@@ -158,7 +158,7 @@ export async function verifyImage(path: string, meta: ImageMeta): Promise<void> 
     await img.resize(64, 64, { fit: 'inside' }).raw().toBuffer();
   } catch (err) {
     if (err instanceof MediaError) throw err;
-    throw new MediaError('corrupt_media', 'The image data is damaged or incomplete.', { cause: err });
+    throw new MediaError('media_corrupt', 'The image data is damaged or incomplete.', { cause: err });
   }
 }
 
@@ -282,7 +282,7 @@ export async function transformImage(
     img = await openImage(inPath, meta, { animated });
   } catch (err) {
     if (err instanceof MediaError) throw err;
-    throw new MediaError('corrupt_media', 'The image could not be decoded.', { cause: err });
+    throw new MediaError('media_corrupt', 'The image could not be decoded.', { cause: err });
   }
 
   if (width !== undefined || height !== undefined) {
@@ -332,7 +332,7 @@ export async function transformImage(
       frames,
     };
   } catch (err) {
-    throw new MediaError('corrupt_media', 'The image could not be processed: it may be damaged.', {
+    throw new MediaError('media_corrupt', 'The image could not be processed: it may be damaged.', {
       cause: err,
     });
   }

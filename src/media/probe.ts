@@ -87,8 +87,8 @@ export interface DetailedProbe {
 
 /**
  * Reads a sniffed file's facts without decoding more than it must. Limits are checked against the
- * headers before any pixels are decoded. Throws MediaError ('corrupt_media', 'unsupported_media',
- * 'too_large').
+ * headers before any pixels are decoded. Throws MediaError ('media_corrupt', 'media_unsupported',
+ * 'media_too_large').
  */
 export async function probeFile(
   path: string,
@@ -191,7 +191,7 @@ async function probeAndCache(
   limits: ProbeLimits,
   opts: ProbeOptions,
 ): Promise<DetailedProbe> {
-  if (id.size === 0) throw new MediaError('corrupt_media', 'The file is empty.');
+  if (id.size === 0) throw new MediaError('media_corrupt', 'The file is empty.');
   const verify = opts.verify ?? true;
   let result: DetailedProbe;
   if (sniffed.kind !== 'image') {
@@ -215,7 +215,7 @@ async function probeAndCache(
 function recheckLimits({ probe, image }: DetailedProbe, limits: ProbeLimits): void {
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
   const tooLong = (what: string, seconds: number) =>
-    new MediaError('too_large', `${what} lasts ${seconds} s; the limit is ${limits.maxDurationSeconds} s.`);
+    new MediaError('media_too_large', `${what} lasts ${seconds} s; the limit is ${limits.maxDurationSeconds} s.`);
   const overDuration =
     probe.duration !== undefined && limits.maxDurationSeconds && probe.duration > limits.maxDurationSeconds;
   if (image) {
@@ -249,7 +249,7 @@ async function probeImage(
   const { duration, fps } = animated ? animationTiming(meta) : {};
   if (duration !== undefined && limits.maxDurationSeconds && duration > limits.maxDurationSeconds) {
     throw new MediaError(
-      'too_large',
+      'media_too_large',
       `The animation lasts ${duration} s; the limit is ${limits.maxDurationSeconds} s.`,
     );
   }
@@ -338,7 +338,7 @@ async function probeAudioVideo(
   const video = info.streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   const audio = info.streams.find((s) => s.codec_type === 'audio');
   if (!video && !audio) {
-    throw new MediaError('unsupported_media', 'The file has no audio or video stream.');
+    throw new MediaError('media_unsupported', 'The file has no audio or video stream.');
   }
   const kind: MediaKind = video ? 'video' : 'audio';
   const { mime, ext, container } = containerFor(sniffed, kind);
@@ -346,7 +346,7 @@ async function probeAudioVideo(
   const duration = durationOf(info, video ?? audio);
   if (duration !== undefined && limits.maxDurationSeconds && duration > limits.maxDurationSeconds) {
     throw new MediaError(
-      'too_large',
+      'media_too_large',
       `The media lasts ${round(duration, 1)} s; the limit is ${limits.maxDurationSeconds} s.`,
     );
   }
@@ -358,7 +358,7 @@ async function probeAudioVideo(
   let frames: number | undefined;
   if (video) {
     if (!video.width || !video.height)
-      throw new MediaError('corrupt_media', 'The video stream has no picture size.');
+      throw new MediaError('media_corrupt', 'The video stream has no picture size.');
     checkPixels(video.width, video.height, { maxPixels: limits.maxPixels ?? DEFAULT_MAX_PIXELS });
     rotation = rotationOf(video);
     const swap = rotation === 90 || rotation === 270;

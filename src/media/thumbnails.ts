@@ -186,7 +186,7 @@ export function planThumbnails(input: ThumbnailInput, opts: ThumbnailOptions): T
   const format = parseChoice('format', opts.format, SPRITE_FORMATS, { jpg: 'jpeg' }) ?? 'jpeg';
   if (!input.duration) {
     throw new MediaError(
-      'unsupported_media',
+      'media_unsupported',
       'The input video has no known duration, so thumbnails cannot be spread over it.',
     );
   }

@@ -2,7 +2,7 @@
 // input probing with limits, and the rule that decides whether a failure is worth retrying.
 import { type TLiteral, type TObject, type TUnion, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { MediaError, OptionError } from '../media/errors.js';
+import { AppError } from '../lib/errors.js';
 import { type EarlyProbe, startFfprobe } from '../media/ffmpeg.js';
 import type { ImageMeta } from '../media/image.js';
 import { FITS, POSITIONS, QUALITY_LEVELS } from '../media/options.js';
@@ -107,19 +107,14 @@ export const trimOptions = {
   ),
 };
 
-const INPUT_FAULTS = new Set<MediaError['code']>(['corrupt_media', 'unsupported_media', 'too_large']);
-
 /**
- * What the engine should see for a failure: options that cannot be honoured and inputs that are
- * broken, unsupported or over the limits fail the task at once; anything else (a tool crash, a stall,
- * a cancel) is passed on unchanged so the engine can retry or stop.
+ * What the engine should see for a failure: what the error catalogue calls not retryable (impossible
+ * options; inputs that are broken, unsupported or over the limits) fails the task at once; anything else
+ * (a tool crash, a stall, a cancel) is passed on unchanged so the engine can retry or stop.
  */
 export function toTaskError(err: unknown): unknown {
   if (err instanceof PermanentTaskError) return err;
-  if (err instanceof OptionError) return new PermanentTaskError(err.message, { cause: err });
-  if (err instanceof MediaError && INPUT_FAULTS.has(err.code)) {
-    return new PermanentTaskError(err.message, { cause: err });
-  }
+  if (err instanceof AppError && !err.retryable) return new PermanentTaskError(err.message, { cause: err });
   return err;
 }
 

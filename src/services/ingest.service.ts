@@ -40,14 +40,10 @@ export type MediaCreatedListener = (
   fileId: string,
 ) => void | Promise<void>;
 
+/** What a failed probe means for the API caller: the media's own fault keeps its code; a tool's reads as corrupt. */
 export function mediaErrorToApp(err: MediaError): AppError {
-  const code =
-    err.code === 'too_large'
-      ? 'media_too_large'
-      : err.code === 'unsupported_media'
-        ? 'media_unsupported'
-        : 'media_corrupt';
-  return new AppError(code, err.message, { cause: err });
+  const code = err.code === 'media_too_large' || err.code === 'media_unsupported' ? err.code : 'media_corrupt';
+  return new AppError(code, err.message, { cause: err, retryable: err.retryable });
 }
 
 export class IngestService {
@@ -91,9 +87,15 @@ export class IngestService {
     } catch (err) {
       if (err instanceof FetchError) {
         const code = err.code === 'url_too_large' ? 'payload_too_large' : err.code;
+        // a remote server's bad moment (5xx, 408, 429) is worth another attempt; its 404 is not
+        const remote = err.status;
         throw new AppError(code, err.message, {
           cause: err,
           status: err.code === 'url_too_large' ? 413 : 400,
+          retryable:
+            code === 'url_http_error'
+              ? remote === undefined || remote >= 500 || remote === 429 || remote === 408
+              : undefined,
         });
       }
       throw err;

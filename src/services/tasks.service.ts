@@ -1,7 +1,6 @@
 // Tasks (spec §5.3, §6): creation with validation against the kind registry, reads, and the lifecycle
 // actions start / cancel / retry. Running them is the engine's job (worker/engine.ts); this service only
 // writes rows and announces them.
-import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import { AppError, invalid, notFound } from '../lib/errors.js';
 import { isId, newId } from '../lib/ids.js';
@@ -11,8 +10,7 @@ import type { TaskKindRegistry } from '../runners/registry.js';
 import type { TaskKindDefinition } from '../runners/runner.js';
 import type { FileRow, MediaRepository } from '../store/media.repository.js';
 import type { Page } from '../store/paginate.js';
-import type { Database } from '../store/schema.js';
-import type { TaskSignals } from '../store/task-signals.js';
+import type { Signals } from '../store/queue.js';
 import {
   DUE_NOW,
   PRIORITY,
@@ -22,7 +20,6 @@ import {
   type TasksRepository,
 } from '../store/tasks.repository.js';
 import type { AuthContext } from './projects.service.js';
-import { parseJson, type Serializer, type WireObject } from './serializers.js';
 import {
   acceptsDescription,
   article,
@@ -31,21 +28,6 @@ import {
   type KindInfo,
   validateOptions,
 } from './task-options.js';
-
-export type TaskEventType = 'task.completed' | 'task.failed';
-
-/**
- * Where a finished task's webhook goes: an outbox row written inside the engine's final transaction, so a
- * webhook exists exactly when the task's new status does. WebhooksService satisfies this.
- */
-export interface TaskEventSink {
-  enqueueInTransaction(
-    trx: Kysely<Database>,
-    event: { projectId: string; url: string; type: TaskEventType; payload: unknown; taskId?: string | null },
-  ): Promise<unknown>;
-}
-
-export const noEventSink: TaskEventSink = { enqueueInTransaction: async () => {} };
 
 /** Body keys that are the task's own and never options (spec §4.4 `options`). */
 const TASK_KEYS = new Set(['kind', 'file_id', 'url', 'webhook_url', 'options']);
@@ -69,9 +51,7 @@ export interface TasksServiceDeps {
   repo: TasksRepository;
   media: MediaRepository;
   kinds: TaskKindRegistry;
-  serializer: Serializer;
-  signals: TaskSignals;
-  events?: TaskEventSink;
+  signals: Signals;
 }
 
 async function checkInputUrl(url: string, field: string, allowPrivate: boolean): Promise<void> {
@@ -91,23 +71,14 @@ export class TasksService {
   private readonly repo: TasksRepository;
   private readonly media: MediaRepository;
   private readonly kinds: TaskKindRegistry;
-  private readonly serializer: Serializer;
-  private readonly signals: TaskSignals;
-  private events: TaskEventSink;
+  private readonly signals: Signals;
 
   constructor(deps: TasksServiceDeps) {
     this.config = deps.config;
     this.repo = deps.repo;
     this.media = deps.media;
     this.kinds = deps.kinds;
-    this.serializer = deps.serializer;
     this.signals = deps.signals;
-    this.events = deps.events ?? noEventSink;
-  }
-
-  /** Replaces the webhook sink (the webhooks service, once the context has built it). */
-  setEventSink(sink: TaskEventSink): void {
-    this.events = sink;
   }
 
   private kindOrThrow(kind: unknown): TaskKindDefinition {
@@ -235,7 +206,7 @@ export class TasksService {
       updated: ts,
     };
     await this.repo.insert(row);
-    await this.signals.publish({ type: 'queued' });
+    await this.signals.publish('tasks', { type: 'queued' });
     return { task: row, output: null };
   }
 
@@ -281,7 +252,7 @@ export class TasksService {
     const row = await this.row(auth, id);
     if (row.status === 'pending') {
       await this.repo.makeDue(auth.projectId, id, now());
-      await this.signals.publish({ type: 'queued' });
+      await this.signals.publish('tasks', { type: 'queued' });
     }
     return this.get(auth, id);
   }
@@ -297,7 +268,7 @@ export class TasksService {
         `Task ${id} is already ${row.status}; only pending or processing tasks can be cancelled.`,
       );
     }
-    await this.signals.publish({ type: 'cancel', id });
+    await this.signals.publish('tasks', { type: 'cancel', id });
     return this.view(cancelled);
   }
 
@@ -311,35 +282,12 @@ export class TasksService {
         `Task ${id} is ${row.status}; only failed or cancelled tasks can be retried.`,
       );
     }
-    await this.signals.publish({ type: 'queued' });
+    await this.signals.publish('tasks', { type: 'queued' });
     return this.view(requeued);
   }
 
   /** GET /tasks-config. */
   kindsConfig(): Record<string, KindInfo> {
     return describeKinds(this.kinds.list());
-  }
-
-  /** The webhook body (spec §10.1 [INF]): the task, `results`, and the ids a receiver routes by. */
-  webhookPayload(task: TaskRow, output: FileRow | null): WireObject {
-    return {
-      ...this.serializer.task(task, output),
-      results: output ? this.serializer.file(output) : (parseJson(task.results) ?? null),
-      project_id: task.project_id,
-      automation_id: task.automation_id,
-      completed: task.completed,
-    };
-  }
-
-  /** Called by the engine inside the transaction that finishes a task. */
-  async announceFinished(trx: Kysely<Database>, task: TaskRow, output: FileRow | null): Promise<void> {
-    if (!task.webhook_url || (task.status !== 'completed' && task.status !== 'failed')) return;
-    await this.events.enqueueInTransaction(trx, {
-      projectId: task.project_id,
-      url: task.webhook_url,
-      type: task.status === 'completed' ? 'task.completed' : 'task.failed',
-      payload: this.webhookPayload(task, output),
-      taskId: task.id,
-    });
   }
 }

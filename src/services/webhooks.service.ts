@@ -1,21 +1,24 @@
-// Task webhooks: an outbox row per delivery, written in the caller's transaction; the dispatcher
-// (worker/webhook-dispatcher.ts) sends, signs (Standard Webhooks), records attempts and schedules retries.
-import { randomInt } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+// Task webhooks: an outbox row per delivery, written in the caller's transaction, and one attempt at a
+// time: claim a due row under a lease, sign it (Standard Webhooks), POST it through net/ under the SSRF
+// rules, record the attempt and schedule the retry. worker/webhook-dispatcher.ts only decides when.
+
 import type { Config } from '../config.js';
+import { backoff } from '../lib/backoff.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import { isPermanentUrlError, type PostOutcome, postJson } from '../net/post-json.js';
 import { checkUrl, FetchError } from '../net/safe-fetch.js';
-import type { Store } from '../store/db.js';
-import type { Database } from '../store/schema.js';
+import { claimToken, type Signals, type Tx } from '../store/queue.js';
 import type {
   AttemptRow,
   DeliveryFilter,
   DeliveryRow,
+  FinishPatch,
   WebhooksRepository,
 } from '../store/webhooks.repository.js';
 import type { AuthContext, ProjectsService } from './projects.service.js';
 import type { WireObject } from './serializers.js';
+import { webhookHeaders } from './webhook-signature.js';
 
 export interface EnqueueInput {
   projectId: string;
@@ -36,8 +39,6 @@ export interface DeliveryWithAttempts {
 /** The first retry waits this long; each further one twice as long, up to RETRY_CAP_MS. */
 export const RETRY_BASE_MS = 5_000;
 export const RETRY_CAP_MS = 60 * 60_000;
-/** ±20 % so that a receiver that was down is not hit by every delivery at the same instant. */
-const JITTER = 0.2;
 
 /**
  * When attempt number `attempts + 1` is due after attempt `attempts` failed at `nowMs`, or null when the
@@ -53,14 +54,8 @@ export function nextAttemptAt(
 ): number | null {
   const deadline = createdMs + retryMs;
   if (nowMs >= deadline) return null;
-  const base = Math.min(RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1), RETRY_CAP_MS);
-  const delay = base * (1 - JITTER + 2 * JITTER * random());
+  const delay = backoff(attempts, { baseMs: RETRY_BASE_MS, capMs: RETRY_CAP_MS, random });
   return Math.min(nowMs + delay, deadline);
-}
-
-/** Attempts that fail this way would fail the same way again: the delivery fails without retries. */
-export function isPermanentUrlError(err: unknown): boolean {
-  return err instanceof FetchError && (err.code === 'url_invalid' || err.code === 'url_forbidden');
 }
 
 function payloadText(payload: unknown): string {
@@ -113,35 +108,51 @@ export function deliveryToWire({ delivery: d, attempts }: DeliveryWithAttempts):
 }
 
 export interface WebhooksServiceOptions {
-  /** TEST-ONLY: replaces Date.now for enqueue times and the dispatcher's schedule. */
+  /** TEST-ONLY: replaces Date.now for enqueue times and the retry schedule. */
   clock?: () => number;
+  /** jitter source for the retry schedule, [0, 1) */
+  random?: () => number;
+  /** TEST-ONLY: extra CA certificates to trust for HTTPS receivers (verification stays on) */
+  ca?: string | Buffer;
 }
+
+export interface WebhooksServiceDeps {
+  repo: WebhooksRepository;
+  signals: Signals;
+  projects: ProjectsService;
+  config: Config;
+}
+
+/** A delivery claimed for one attempt: its row and the token that holds the lease. */
+export interface DeliveryClaim {
+  row: DeliveryRow;
+  owner: string;
+}
+
+export interface WebhookLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const USER_AGENT = 'mediary-webhooks';
 
 export class WebhooksService {
   readonly now: () => number;
-  /** PostgreSQL NOTIFY channel that wakes dispatchers in every process when a delivery commits. */
-  readonly channel: string;
-  private readonly listeners = new Set<() => void>();
+  readonly repo: WebhooksRepository;
+  readonly config: Config;
+  private readonly signals: Signals;
+  private readonly projects: ProjectsService;
+  private readonly random: () => number;
+  private readonly ca?: string | Buffer;
 
-  constructor(
-    private readonly store: Store,
-    readonly repo: WebhooksRepository,
-    private readonly projects: ProjectsService,
-    readonly config: Config,
-    opts: WebhooksServiceOptions = {},
-  ) {
+  constructor(deps: WebhooksServiceDeps, opts: WebhooksServiceOptions = {}) {
+    this.repo = deps.repo;
+    this.signals = deps.signals;
+    this.projects = deps.projects;
+    this.config = deps.config;
     this.now = opts.clock ?? Date.now;
-    this.channel = `mediary_webhooks${store.pgSchema ? `_${store.pgSchema}` : ''}`.slice(0, 63);
-  }
-
-  /** In-process wake-ups for dispatchers; returns the unsubscribe function. */
-  onEnqueue(fn: () => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
-
-  private wake(): void {
-    for (const fn of this.listeners) fn();
+    this.random = opts.random ?? Math.random;
+    this.ca = opts.ca;
   }
 
   private nowIso(): string {
@@ -150,9 +161,9 @@ export class WebhooksService {
 
   /**
    * Writes the outbox row inside the caller's transaction, so the delivery exists exactly when the change it
-   * reports does. On PostgreSQL the NOTIFY is transactional too: it reaches other processes on commit.
+   * reports does; senders are woken once that transaction commits.
    */
-  async enqueueInTransaction(trx: Kysely<Database>, input: EnqueueInput): Promise<DeliveryRow> {
+  async enqueueInTransaction(tx: Tx, input: EnqueueInput): Promise<DeliveryRow> {
     const ts = this.nowIso();
     const row: DeliveryRow = {
       id: newId('whd'),
@@ -171,25 +182,18 @@ export class WebhooksService {
       created: ts,
       updated: ts,
     };
-    await this.repo.insertDelivery(row, trx);
-    await this.notifyOthers(trx);
-    // SQLite has one connection: a dispatcher woken now queues behind this transaction and sees the row.
-    // On PostgreSQL an early pass may miss it; the NOTIFY above wakes it again on commit.
-    this.wake();
+    await this.repo.insertDelivery(row, tx.db);
+    tx.signal('webhooks', { type: 'queued' });
     return row;
   }
 
   async enqueue(input: EnqueueInput): Promise<DeliveryRow> {
-    return this.store.db.transaction().execute((trx) => this.enqueueInTransaction(trx, input));
-  }
-
-  private async notifyOthers(db: Kysely<Database>): Promise<void> {
-    if (this.store.dialect === 'postgres') await sql`select pg_notify(${this.channel}, '')`.execute(db);
+    return this.signals.transact((tx) => this.enqueueInTransaction(tx, input));
   }
 
   /**
    * For callers that accept a webhook_url (task creation): rejects what could never be delivered with a 400,
-   * under the same rules the dispatcher applies (scheme, credentials, non-public addresses).
+   * under the same rules the sender applies (scheme, credentials, non-public addresses).
    */
   async validateUrl(url: string): Promise<void> {
     try {
@@ -238,23 +242,99 @@ export class WebhooksService {
    * a failing manual retry is one attempt.
    */
   async retry(auth: AuthContext, id: string): Promise<DeliveryWithAttempts> {
-    const ok = await this.store.db.transaction().execute(async (trx) => {
-      const found = await this.repo.requeue(auth.projectId, id, this.nowIso(), trx);
-      if (found) await this.notifyOthers(trx);
+    const ok = await this.signals.transact(async (tx) => {
+      const found = await this.repo.requeue(auth.projectId, id, this.nowIso(), tx.db);
+      if (found) tx.signal('webhooks', { type: 'queued' });
       return found;
     });
     if (!ok) throw notFound('webhook delivery', id);
-    this.wake();
     return this.get(auth, id);
   }
 
-  /** The project's current signing secret, for the dispatcher (no auth context there). */
-  signingSecret(projectId: string): Promise<string> {
-    return this.projects.webhookSecret(projectId);
+  /** Leases up to `limit` due deliveries for one attempt each. */
+  async claim(limit: number, leaseMs: number): Promise<DeliveryClaim[]> {
+    const now = this.now();
+    const owner = claimToken(String(process.pid));
+    const rows = await this.repo.claimDue(
+      new Date(now).toISOString(),
+      new Date(now + leaseMs).toISOString(),
+      owner,
+      limit,
+    );
+    return rows.map((row) => ({ row, owner }));
   }
-}
 
-/** Lease holder tokens: unique per claim, not secret. */
-export function leaseToken(): string {
-  return `${process.pid}-${randomInt(2 ** 47)}-${Date.now()}`;
+  /** When the next claim could find something (ms since the epoch), or null when nothing is pending. */
+  async nextDue(): Promise<number | null> {
+    const due = await this.repo.nextDue();
+    return due === null ? null : Date.parse(due);
+  }
+
+  /** One attempt of a claimed delivery: sign, send, record, schedule the next attempt or give up. */
+  async attempt({ row, owner }: DeliveryClaim, log: WebhookLog): Promise<void> {
+    const attempt = row.attempts + 1;
+    const startedMs = this.now();
+    const t0 = performance.now();
+    let outcome: PostOutcome;
+    try {
+      const secret = await this.projects.webhookSecret(row.project_id);
+      // re-signed per attempt: the timestamp is the attempt's, the id stays the delivery's (receivers dedupe on it)
+      const headers = webhookHeaders(secret, row.id, Math.floor(startedMs / 1000), row.payload);
+      outcome = await postJson(row.url, headers, row.payload, {
+        allowPrivate: this.config.allowPrivateUrls,
+        timeoutMs: this.config.webhooks.timeoutMs,
+        userAgent: USER_AGENT,
+        what: 'The webhook URL',
+        ca: this.ca,
+      });
+    } catch (err) {
+      const gone = err instanceof AppError && err.code === 'not_found';
+      outcome = {
+        statusCode: null,
+        error: gone ? 'the project no longer exists' : 'internal error while sending',
+        permanent: gone,
+      };
+      if (!gone) log.error({ err, delivery: row.id }, 'webhook attempt failed internally');
+    }
+    const durationMs = Math.max(0, Math.round(performance.now() - t0));
+    const endMs = this.now();
+    const ok = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode <= 299;
+    const next =
+      ok || outcome.permanent
+        ? null
+        : nextAttemptAt(
+            Date.parse(row.created),
+            attempt,
+            endMs,
+            this.config.webhooks.retryHours * 3_600_000,
+            this.random,
+          );
+    const patch: FinishPatch = {
+      status: ok ? 'succeeded' : next === null ? 'failed' : 'pending',
+      attempts: attempt,
+      next_attempt_at: next === null ? null : new Date(next).toISOString(),
+      last_status: outcome.statusCode,
+      last_error: ok ? null : outcome.error,
+      updated: new Date(endMs).toISOString(),
+    };
+    try {
+      const kept = await this.repo.finishAttempt(
+        row.id,
+        owner,
+        {
+          delivery_id: row.id,
+          attempt,
+          started: new Date(startedMs).toISOString(),
+          duration_ms: durationMs,
+          status_code: outcome.statusCode,
+          error: ok ? null : outcome.error,
+        },
+        patch,
+      );
+      if (!kept) log.warn({ delivery: row.id }, 'webhook lease lost before the attempt was recorded');
+    } catch (err) {
+      // the lease runs out and the row is claimed again: at-least-once, never lost
+      log.error({ err, delivery: row.id }, 'could not record a webhook attempt');
+    }
+  }
 }

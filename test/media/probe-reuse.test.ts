@@ -66,7 +66,7 @@ describe('header-only probes', () => {
       const probe = await probeFile(f(name), sniffed, {}, { verify: false });
       expect(probe.width).toBeGreaterThan(0);
       // the header-only answer above is remembered, but it does not stand in for a verified one
-      expect((await mediaError(probeFile(f(name), sniffed))).code).toBe('corrupt_media');
+      expect((await mediaError(probeFile(f(name), sniffed))).code).toBe('media_corrupt');
     }
   });
 });
@@ -84,9 +84,9 @@ describe('probes remembered by file identity', () => {
     const again = await probeMedia(f('clip.mp4'), {}, { verify: false });
     expect(again).toEqual(first);
     const long = await mediaError(probeMedia(f('clip.mp4'), { maxDurationSeconds: 1 }, { verify: false }));
-    expect(long.code).toBe('too_large');
+    expect(long.code).toBe('media_too_large');
     const big = await mediaError(probeMedia(f('clip.mp4'), { maxPixels: 100 }, { verify: false }));
-    expect(big.code).toBe('too_large');
+    expect(big.code).toBe('media_too_large');
     const image = await mediaError(probeMedia(f('alpha.png'), { maxPixels: 100 }));
     expect(image.message).toContain('40×30');
     // what a caller does to its copy does not reach the next one
@@ -144,8 +144,8 @@ describe('startFfprobe', () => {
     expect((await mediaError(aborted.read(f('whole.mp4')))).code).toBe('cancelled');
   });
 
-  it('what is not media is corrupt_media, as with ffprobeJson', async () => {
+  it('what is not media is media_corrupt, as with ffprobeJson', async () => {
     const early = await startFfprobe();
-    expect((await mediaError(early.read(f('notes.txt')))).code).toBe('corrupt_media');
+    expect((await mediaError(early.read(f('notes.txt')))).code).toBe('media_corrupt');
   });
 });

@@ -227,21 +227,21 @@ describe('probeFile: audio and video', () => {
   it('truncated mp4 (no moov) is corrupt', async () => {
     const sniffed = await sniffFile(f('truncated.mp4'));
     expect(sniffed?.kind).toBe('video');
-    const err = await expectMediaError(probeFile(f('truncated.mp4'), sniffed!), 'corrupt_media');
+    const err = await expectMediaError(probeFile(f('truncated.mp4'), sniffed!), 'media_corrupt');
     expect(err.message).not.toContain(tmp.dir);
   });
 
   it('zero-byte file is corrupt', async () => {
     await expectMediaError(
       probeFile(f('empty.bin'), { mime: 'video/mp4', ext: 'mp4', kind: 'video' }),
-      'corrupt_media',
+      'media_corrupt',
     );
   });
 
   it('enforces duration and pixel limits', async () => {
     const sniffed = (await sniffFile(f('clip.mp4')))!;
-    await expectMediaError(probeFile(f('clip.mp4'), sniffed, { maxDurationSeconds: 0.5 }), 'too_large');
-    await expectMediaError(probeFile(f('clip.mp4'), sniffed, { maxPixels: 100 * 50 }), 'too_large');
+    await expectMediaError(probeFile(f('clip.mp4'), sniffed, { maxDurationSeconds: 0.5 }), 'media_too_large');
+    await expectMediaError(probeFile(f('clip.mp4'), sniffed, { maxPixels: 100 * 50 }), 'media_too_large');
   });
 });
 
@@ -295,7 +295,7 @@ describe('probeFile: images', () => {
   it('truncated jpeg is corrupt', async () => {
     await expectMediaError(
       probeFile(f('truncated.jpg'), { mime: 'image/jpeg', ext: 'jpg', kind: 'image' }),
-      'corrupt_media',
+      'media_corrupt',
     );
   });
 
@@ -303,7 +303,7 @@ describe('probeFile: images', () => {
     const started = Date.now();
     const err = await expectMediaError(
       probeFile(f('bomb.png'), { mime: 'image/png', ext: 'png', kind: 'image' }),
-      'too_large',
+      'media_too_large',
     );
     expect(err.message).toContain('30000×30000');
     expect(Date.now() - started).toBeLessThan(2000);

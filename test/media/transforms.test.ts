@@ -263,17 +263,17 @@ describe('transformImage', () => {
     const err = await transformImage(f('half.png'), f('x.png'), {}, { maxPixels: 100 }).catch(
       (e: unknown) => e,
     );
-    expect((err as MediaError).code).toBe('too_large');
+    expect((err as MediaError).code).toBe('media_too_large');
     const opt = await transformImage(f('half.png'), f('x.png'), { format: 'bmp' }).catch((e: unknown) => e);
     expect(opt).toBeInstanceOf(OptionError);
     expect((opt as OptionError).option).toBe('format');
   });
 
-  it('a corrupt image fails with corrupt_media', async () => {
+  it('a corrupt image fails with media_corrupt', async () => {
     const png = await sharp(f('half.png')).toBuffer();
     writeFileSync(f('broken.png'), png.subarray(0, 60));
     const err = await transformImage(f('broken.png'), f('y.png')).catch((e: unknown) => e);
-    expect((err as MediaError).code).toBe('corrupt_media');
+    expect((err as MediaError).code).toBe('media_corrupt');
   });
 
   it('imageFromVideo grabs and resizes a frame', async () => {

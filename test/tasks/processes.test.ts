@@ -126,8 +126,8 @@ describe.skipIf(!process.env.MEDIARY_TEST_DATABASE_URL)('worker processes on Pos
     // finished signals arrive from the workers by NOTIFY
     const finished = new Set<string>();
     const all = deferred();
-    await t.ctx.taskSignals.listen();
-    t.ctx.taskSignals.on((s) => {
+    await t.ctx.signals.listen();
+    t.ctx.signals.on('tasks', (s) => {
       if (s.type === 'finished') finished.add(s.id);
       if (finished.size === 50) all.resolve();
     });

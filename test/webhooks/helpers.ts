@@ -102,6 +102,11 @@ export async function startReceiver(
   return receiver;
 }
 
+export interface TestDispatcherOptions extends DispatcherOptions {
+  random?: () => number;
+  ca?: string | Buffer;
+}
+
 export interface WebhookEnv {
   ctx: AppContext;
   config: Config;
@@ -111,7 +116,7 @@ export interface WebhookEnv {
   webhooks: WebhooksService;
   /** move the clock (ms since epoch) */
   clock: { now: number };
-  dispatcher(opts?: DispatcherOptions): WebhookDispatcher;
+  dispatcher(opts?: TestDispatcherOptions): WebhookDispatcher;
   close(): Promise<void>;
 }
 
@@ -129,9 +134,8 @@ export async function webhookEnv(
   await ctx.projects.bootstrap(config.initialApiKey);
   const project = (await ctx.projects.listProjects()).find((p) => p.name === 'development')!;
   const clock = { now: Date.now() };
-  const webhooks = new WebhooksService(ctx.store, ctx.webhooks.repo, ctx.projects, config, {
-    clock: () => clock.now,
-  });
+  const deps = { repo: ctx.webhooks.repo, signals: ctx.signals, projects: ctx.projects, config };
+  const webhooks = new WebhooksService(deps, { clock: () => clock.now });
   const dispatchers: WebhookDispatcher[] = [];
   return {
     ctx,
@@ -141,7 +145,13 @@ export async function webhookEnv(
     webhooks,
     clock,
     dispatcher(o = {}) {
-      const d = new WebhookDispatcher({ webhooks, store: ctx.store, config }, { random: () => 0.5, ...o });
+      // the sending options (jitter, a test CA) are the service's; the dispatcher only decides when
+      const sender = new WebhooksService(deps, {
+        clock: () => clock.now,
+        random: o.random ?? (() => 0.5),
+        ca: o.ca,
+      });
+      const d = new WebhookDispatcher({ webhooks: sender, signals: ctx.signals, config }, o);
       dispatchers.push(d);
       return d;
     },

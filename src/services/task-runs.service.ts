@@ -1,0 +1,455 @@
+// What running a task *means*, for the worker (worker/engine.ts) that decides when: claim and lease
+// bookkeeping through the queue, then one run — the input prepared (a URL ingested first, the input's bytes
+// made local), the kind's runner called, its outputs named and stored, and one transaction that writes the
+// output file rows, the task's final status and its webhook outbox row. A failure is classified through the
+// error catalogue: retried later with backoff, or failed with its public message.
+import { mkdtemp, rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BlobNotFoundError, type BlobStore } from '../blobs/blob-store.js';
+import type { Config } from '../config.js';
+import { backoff } from '../lib/backoff.js';
+import { AppError } from '../lib/errors.js';
+import { scrubPaths } from '../media/ffmpeg.js';
+import type { TaskKindRegistry } from '../runners/registry.js';
+import {
+  type OutputSpec,
+  PermanentTaskError,
+  type RunnerContext,
+  type RunResult,
+  type TaskKindDefinition,
+} from '../runners/runner.js';
+import type { FileRow, MediaRepository } from '../store/media.repository.js';
+import type { Signals, Tx } from '../store/queue.js';
+import type { Lease, TaskRow, TasksRepository } from '../store/tasks.repository.js';
+import { deliveryUrlFor } from './delivery-url.js';
+import { newFileRow } from './file-rows.js';
+import type { IngestService } from './ingest.service.js';
+import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
+import { parseJson, type Serializer, type WireObject } from './serializers.js';
+import { acceptsDescription, article, aTask } from './task-options.js';
+import type { WebhooksService } from './webhooks.service.js';
+
+export type { Lease, TaskRow };
+
+export type AbortReason = 'cancelled' | 'lease_lost' | 'shutdown';
+
+/** The reason a run's AbortSignal carries. */
+export class TaskAbortedError extends Error {
+  constructor(readonly reason: AbortReason) {
+    super(
+      reason === 'cancelled'
+        ? 'The task was cancelled.'
+        : reason === 'shutdown'
+          ? 'The worker is shutting down.'
+          : 'Another worker took the task over.',
+    );
+    this.name = 'TaskAbortedError';
+  }
+}
+
+/** The run no longer holds its task; it must write nothing more. */
+class LeaseLostError extends Error {
+  constructor() {
+    super('lease lost');
+    this.name = 'LeaseLostError';
+  }
+}
+
+export type RunLog = (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+
+/** What the worker hands one run: its claim, its clock and its way to report progress. */
+export interface RunContext {
+  task: TaskRow;
+  lease: Lease;
+  /** aborted on cancel, lost lease or shutdown; carries a TaskAbortedError */
+  signal: AbortSignal;
+  /** the worker's throttled progress writer */
+  progress: RunnerContext['progress'];
+  /** ms since the epoch on the queue's clock (the database's, on PostgreSQL) */
+  now(): number;
+  leaseMs: number;
+  /** the first retry's delay; each further one doubles */
+  retryDelayMs: number;
+  log: RunLog;
+}
+
+export interface ClaimRequest {
+  workerId: string;
+  now: number;
+  leaseMs: number;
+  projectConcurrency: number;
+}
+
+export interface TaskRunDeps {
+  config: Config;
+  tasks: TasksRepository;
+  media: MediaRepository;
+  blobs: BlobStore;
+  ingest: IngestService;
+  kinds: TaskKindRegistry;
+  signals: Signals;
+  webhooks: WebhooksService;
+  serializer: Serializer;
+}
+
+const MAX_RETRY_DELAY_MS = 10 * 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** What a failure means for the task: its public message, and whether another attempt could help. */
+export function classifyFailure(err: unknown): { message: string; permanent: boolean } {
+  if (err instanceof PermanentTaskError) return { message: err.message, permanent: true };
+  if (err instanceof BlobNotFoundError) {
+    return { message: 'The bytes of the input file are missing from storage.', permanent: true };
+  }
+  // the catalogue says: a broken input or a wrong option is final; the network, a tool or a server may recover
+  if (err instanceof AppError) return { message: err.message, permanent: !err.retryable };
+  const raw = err instanceof Error ? err.message : String(err);
+  const message = scrubPaths(raw).slice(0, 500) || 'The task failed with an internal error.';
+  return { message, permanent: false };
+}
+
+/** The webhook body (spec §10.1 [INF]): the task, `results`, and the ids a receiver routes by. */
+export function taskWebhookPayload(
+  serializer: Serializer,
+  task: TaskRow,
+  output: FileRow | null,
+): WireObject {
+  return {
+    ...serializer.task(task, output),
+    results: output ? serializer.file(output) : (parseJson(task.results) ?? null),
+    project_id: task.project_id,
+    automation_id: task.automation_id,
+    completed: task.completed,
+  };
+}
+
+export class TaskRunService {
+  constructor(private readonly deps: TaskRunDeps) {}
+
+  // --- the queue, for the worker -------------------------------------------------------------------
+
+  /** The task kinds this process can run. */
+  kindNames(): string[] {
+    return this.deps.kinds.names();
+  }
+
+  /** The queue's clock (ms): the database's on PostgreSQL, so leases from several machines compare. */
+  clock(): Promise<number> {
+    return this.deps.tasks.dbNow();
+  }
+
+  async claim(req: ClaimRequest): Promise<{ task: TaskRow; lease: Lease } | undefined> {
+    const row = await this.deps.tasks.claim({
+      workerId: req.workerId,
+      now: iso(req.now),
+      leaseUntil: iso(req.now + req.leaseMs),
+      projectConcurrency: req.projectConcurrency,
+      kinds: this.kindNames(),
+    });
+    if (!row) return undefined;
+    return { task: row, lease: { id: row.id, workerId: row.worker_id!, attempt: row.attempts } };
+  }
+
+  /** Extends the lease (and writes progress); false when the run no longer holds the task. */
+  renew(lease: Lease, leaseUntil: number, progress?: { progress: number; eta: number | null; now: number }) {
+    return this.deps.tasks.renew(lease, {
+      lease_until: iso(leaseUntil),
+      ...(progress && { progress: progress.progress, eta: progress.eta, updated: iso(progress.now) }),
+    });
+  }
+
+  /** Gives a task back without counting the attempt (the worker is stopping). */
+  async release(lease: Lease, now: number): Promise<void> {
+    await this.deps.tasks.release(lease, iso(now));
+  }
+
+  /** Why a run lost its task: cancelled by a user, or taken over by another worker. */
+  async lostReason(lease: Lease): Promise<AbortReason> {
+    const row = await this.deps.tasks.getById(lease.id).catch(() => undefined);
+    return row?.status === 'cancelled' ? 'cancelled' : 'lease_lost';
+  }
+
+  /** Tasks whose worker died on their last attempt fail, each with its webhook. Returns how many. */
+  async reapExpired(now: number): Promise<TaskRow[]> {
+    return this.deps.signals.transact(async (tx) => {
+      const rows = await this.deps.tasks.reapExpired(tx.db, iso(now));
+      for (const row of rows) {
+        await this.announce(tx, row, null);
+        tx.signal('tasks', { type: 'finished', id: row.id, status: row.status });
+      }
+      return rows;
+    });
+  }
+
+  // --- one run ---------------------------------------------------------------------------------------
+
+  /** Runs a claimed task to its end: completed, failed, retry scheduled, or (aborted) left to its owner. */
+  async execute(run: RunContext): Promise<void> {
+    const { deps } = this;
+    const { lease, signal } = run;
+    const def = deps.kinds.get(run.task.kind);
+    let task = run.task;
+    let workDir: string | undefined;
+    let cleanupInput: (() => Promise<void>) | undefined;
+    try {
+      // claims only pick known kinds; this guards a registry that changed under a running worker
+      if (!def) throw new PermanentTaskError(`This server has no task kind "${task.kind}".`);
+      if (!task.input_file_id && task.input_url) task = await this.ingestInput(run, def);
+      throwIfAborted(signal);
+
+      let input: RunnerContext['input'];
+      if (task.input_file_id) {
+        const file = await deps.media.getFile(task.project_id, task.input_file_id);
+        if (!file) throw new PermanentTaskError(`The input file ${task.input_file_id} no longer exists.`);
+        checkAccepts(def, file, Boolean(task.input_url));
+        if (!file.blob_key) throw new PermanentTaskError('The input file has no stored bytes.');
+        const local = await deps.blobs.localFile(file.blob_key);
+        cleanupInput = local.cleanup;
+        input = { file, localPath: local.path };
+      } else if (def.accepts !== 'none') {
+        throw new PermanentTaskError(`${aTask(def.kind)} needs ${acceptsDescription(def)}.`);
+      }
+
+      workDir = await mkdtemp(join(deps.config.dataDir, 'tmp', `${task.id}-`));
+      const result = await def.run({
+        task: {
+          id: task.id,
+          projectId: task.project_id,
+          kind: task.kind,
+          options: parseJson<Record<string, unknown>>(task.options) ?? {},
+          mediaId: task.media_id,
+          attempt: lease.attempt,
+        },
+        input,
+        workDir,
+        signal,
+        progress: run.progress,
+        limits: deps.config.limits,
+        urlFor: (folder, filename) =>
+          deliveryUrlFor(
+            deps.config.deliveryUrl,
+            task.project_id,
+            joinPath(sanitizeFolder(folder), sanitizeFilename(filename) ?? filename),
+          ),
+      });
+      throwIfAborted(signal);
+      // storing overwrites this task's blob keys: make sure they are still ours to write
+      if (!(await this.renew(lease, run.now() + run.leaseMs))) throw new LeaseLostError();
+      await this.complete(run, task, def, result);
+    } catch (err) {
+      await this.fail(run, task, err);
+    } finally {
+      await cleanupInput?.().catch(() => {});
+      if (workDir) await removeWorkDir(workDir);
+    }
+  }
+
+  /** A URL input becomes a File (and Media) before the runner starts; the task remembers it for retries. */
+  private async ingestInput(run: RunContext, def: TaskKindDefinition): Promise<TaskRow> {
+    const { task } = run;
+    const options = parseJson<Record<string, unknown>>(task.options) ?? {};
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    // an ingest-like kind's options describe the ingested file; any other kind's describe its output
+    const own = def.accepts === 'url';
+    const file = await this.deps.ingest.ingestUrl({ projectId: task.project_id }, task.input_url!, {
+      createdBy: task.id,
+      signal: run.signal,
+      mediaId: own ? str(options.media_id) : undefined,
+      folder: own ? str(options.folder) : undefined,
+      filename: own ? str(options.filename) : undefined,
+      ref: own ? str(options.ref) : undefined,
+      label: own ? str(options.label) : undefined,
+      metadata: own
+        ? (options.metadata as Record<string, string | number | boolean | null> | undefined)
+        : undefined,
+    });
+    const patch = {
+      input_file_id: file.id,
+      input_snapshot: JSON.stringify(file),
+      media_id: file.media_id,
+      lease_until: iso(run.now() + run.leaseMs),
+      updated: iso(run.now()),
+    };
+    if (!(await this.deps.tasks.renew(run.lease, patch))) throw new LeaseLostError();
+    return { ...task, ...patch };
+  }
+
+  /** Output bytes under keys derived from task id + index, so a retry overwrites instead of orphaning. */
+  private async storeOutputs(run: RunContext, task: TaskRow, outputs: OutputSpec[]): Promise<FileRow[]> {
+    const options = parseJson<Record<string, unknown>>(task.options) ?? {};
+    const primary = primaryIndex(outputs);
+    const rows: FileRow[] = [];
+    for (const [i, spec] of outputs.entries()) {
+      const isPrimary = i === primary;
+      // the task's folder/filename/ref options name its primary output; a runner's own names win
+      const pick = (given: string | null | undefined, option: unknown): string | null =>
+        given !== undefined ? given : isPrimary && typeof option === 'string' ? option : null;
+      const blobKey = `${task.project_id}/${task.id}-${i}`;
+      const { size } = await this.deps.blobs.putFile(blobKey, spec.localPath, { contentType: spec.type });
+      rows.push(
+        newFileRow({
+          projectId: task.project_id,
+          mediaId: task.media_id!,
+          object: spec.object,
+          kind: spec.kind,
+          type: spec.type,
+          facts: spec.facts,
+          filesize: size,
+          blobKey,
+          folder: pick(spec.folder, options.folder),
+          filename: pick(spec.filename, options.filename),
+          ext: spec.ext,
+          language: spec.language,
+          ref: pick(spec.ref, options.ref),
+          createdBy: task.id,
+          created: iso(run.now()),
+        }),
+      );
+    }
+    return rows;
+  }
+
+  /** One transaction: the output file rows, the task's final status and its webhook outbox row. */
+  private async complete(run: RunContext, task: TaskRow, def: TaskKindDefinition, result: RunResult) {
+    const { deps } = this;
+    if (result.outputs.length > 0 && !task.media_id) {
+      throw new PermanentTaskError(
+        `${aTask(def.kind)} made output files but has no media to attach them to.`,
+      );
+    }
+    const files = await this.storeOutputs(run, task, result.outputs);
+    const primary = files[primaryIndex(result.outputs)] ?? null;
+    // a kind that made no file of its own (ingest) shows its input as its output
+    const outputId = primary?.id ?? (def.accepts === 'url' ? task.input_file_id : null);
+    try {
+      await deps.signals.transact(async (tx) => {
+        const ts = iso(run.now());
+        const row = await deps.tasks.finish(tx.db, run.lease, {
+          status: 'completed',
+          output_file_id: outputId,
+          results: result.results ? JSON.stringify(result.results) : null,
+          progress: 100,
+          eta: null,
+          error: null,
+          completed: ts,
+          updated: ts,
+        });
+        if (!row) throw new LeaseLostError();
+        let output: FileRow | null = primary;
+        if (files.length > 0) {
+          // touching the media is also the check that it still exists
+          if (!(await deps.media.updateMedia(task.project_id, task.media_id!, { updated: ts }, tx.db)))
+            throw new PermanentTaskError('The media of this task was deleted while the task ran.');
+          await deps.media.insertFiles(files, tx.db);
+        } else if (outputId) {
+          output = (await deps.media.getFile(task.project_id, outputId, tx.db)) ?? null;
+        }
+        await this.announce(tx, row, output);
+        tx.signal('tasks', { type: 'finished', id: row.id, status: row.status });
+      });
+    } catch (err) {
+      // keys belong to the task: after a lost lease another run may be writing them right now
+      if (!(err instanceof LeaseLostError)) {
+        for (const f of files) await deps.blobs.delete(f.blob_key!).catch(() => {});
+      }
+      throw err;
+    }
+  }
+
+  private async fail(run: RunContext, task: TaskRow, err: unknown): Promise<void> {
+    const { deps } = this;
+    const { lease, signal } = run;
+    if (signal.aborted) {
+      const reason = signal.reason instanceof TaskAbortedError ? signal.reason.reason : 'lease_lost';
+      // a cancelled task is already marked; a lost one belongs to another run
+      if (reason === 'shutdown') await this.release(lease, run.now()).catch(() => {});
+      return;
+    }
+    if (err instanceof LeaseLostError) return;
+    const { message, permanent } = classifyFailure(err);
+    const retry = !permanent && lease.attempt < task.max_attempts;
+    run.log(retry ? 'warn' : 'info', retry ? 'task attempt failed; will retry' : 'task failed', {
+      task: task.id,
+      attempt: lease.attempt,
+      error: message,
+      cause: err instanceof Error && !(err instanceof PermanentTaskError) ? err.stack : undefined,
+    });
+    const ts = iso(run.now());
+    if (retry) {
+      const delay = Math.min(
+        MAX_RETRY_DELAY_MS,
+        backoff(lease.attempt, { baseMs: run.retryDelayMs, capMs: MAX_RETRY_DELAY_MS }),
+      );
+      await deps.tasks
+        .transaction((trx) =>
+          deps.tasks.finish(trx, lease, {
+            status: 'pending',
+            error: message,
+            eta: null,
+            run_after: iso(run.now() + delay),
+            updated: ts,
+          }),
+        )
+        .catch((e) => run.log('error', 'could not schedule the retry', { task: task.id, err: String(e) }));
+      return;
+    }
+    try {
+      await deps.signals.transact(async (tx) => {
+        const row = await deps.tasks.finish(tx.db, lease, {
+          status: 'failed',
+          error: message,
+          eta: null,
+          completed: ts,
+          updated: ts,
+        });
+        if (!row) return;
+        await this.announce(tx, row, null);
+        tx.signal('tasks', { type: 'finished', id: row.id, status: 'failed' });
+      });
+    } catch (e) {
+      // the lease lapses and the task is claimed again: nothing is lost
+      run.log('error', 'could not record the failure', { task: task.id, err: String(e) });
+    }
+  }
+
+  /** The finished task's webhook, written in the transaction that finishes it. */
+  private async announce(tx: Tx, task: TaskRow, output: FileRow | null): Promise<void> {
+    if (!task.webhook_url || (task.status !== 'completed' && task.status !== 'failed')) return;
+    await this.deps.webhooks.enqueueInTransaction(tx, {
+      projectId: task.project_id,
+      url: task.webhook_url,
+      type: task.status === 'completed' ? 'task.completed' : 'task.failed',
+      payload: taskWebhookPayload(this.deps.serializer, task, output),
+      taskId: task.id,
+    });
+  }
+}
+
+function primaryIndex(outputs: OutputSpec[]): number {
+  return Math.max(
+    0,
+    outputs.findIndex((o) => o.primary),
+  );
+}
+
+/** The run moved the outputs out, so the work dir is usually empty: one rmdir, else the whole tree. */
+async function removeWorkDir(dir: string): Promise<void> {
+  try {
+    await rmdir(dir);
+  } catch {
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason;
+}
+
+function checkAccepts(def: TaskKindDefinition, file: FileRow, fromUrl: boolean): void {
+  if (def.accepts === 'url' || def.accepts === 'none') return;
+  if (file.object === 'source' && (def.accepts as string[]).includes(file.kind)) return;
+  const what = file.object === 'source' ? `${file.kind} (${file.type})` : `${file.kind} ${file.object} file`;
+  throw new PermanentTaskError(
+    `${aTask(def.kind)} needs ${acceptsDescription(def)}, but ${fromUrl ? 'the URL gave' : 'the input is'} ${article(what)}.`,
+  );
+}
