@@ -1,5 +1,5 @@
-// Wire conformance with the official Python SDK `ittybit` 1.0.0 (G3: bare objects and arrays, always
-// `Accept-Version: 2025-08-20`), against a real mediary over HTTPS with a real worker.
+// Wire conformance with the official Python SDK `ittybit` 1.0.0 (G3: bare objects and arrays;
+// `Accept-Version: 2025-08-20` on every call but automations.create), against a real mediary over HTTPS with a real worker.
 //
 // Sources (search-tool code index): the 1.0.0 sdist as mirrored in pypi-data/pypi-mirror-371 @846ddd6,
 // under packages/ittybit/ittybit-1.0.0.tar.gz/ittybit-1.0.0/src/ittybit/ (same tree as
