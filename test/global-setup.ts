@@ -1,30 +1,71 @@
-// PostgreSQL test schemas are dropped here, once before and once after the whole run, never while test
-// files run side by side: Kysely's migrator lists the tables of every schema, and a schema dropped by
-// another file in the middle of that listing fails the migration with "schema does not exist".
+// Each test run gets a PostgreSQL database of its own: created here, handed to the test files by rewriting
+// MEDIARY_TEST_DATABASE_URL (workers start after global setup and inherit it), and dropped after the run.
+// Inside it every test app still makes its own schema. Why a database and not a schema prefix: Kysely's
+// migrator lists the tables of every schema in its database, and a schema dropped in the middle of that
+// listing fails the migration with "schema does not exist". Runs that share a database would break each
+// other's migrations whenever one of them cleans up; runs in separate databases never see each other's
+// catalogs. For the same reason nothing is dropped while this run's files are still migrating.
+//
+// Databases of runs that died without their teardown are dropped by a later run once they are a day old
+// (the start time is in the name).
+import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import pg from 'pg';
 
-async function dropTestSchemas(): Promise<void> {
-  const base = process.env.MEDIARY_TEST_DATABASE_URL;
-  if (!base) return;
+const PREFIX = 'mediary_test_';
+const STALE_MS = 24 * 3_600_000;
+
+/** mediary_test_<start time, base-36 seconds>_<random> */
+function runDatabaseName(now: number): string {
+  return `${PREFIX}${Math.floor(now / 1000).toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+function startedAt(name: string): number | null {
+  const m = /^mediary_test_([0-9a-z]{1,10})_[0-9a-f]{8}$/.exec(name);
+  return m ? Number.parseInt(m[1]!, 36) * 1000 : null;
+}
+
+async function connect(base: string): Promise<pg.Client> {
   const url = new URL(base);
   url.username ||= userInfo().username;
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
+  return client;
+}
+
+async function dropDatabase(client: pg.Client, name: string): Promise<void> {
+  await client.query(`drop database if exists "${name}" with (force)`);
+}
+
+export async function setup(): Promise<(() => Promise<void>) | undefined> {
+  const base = process.env.MEDIARY_TEST_DATABASE_URL;
+  if (!base) return undefined;
+  const client = await connect(base);
+  const name = runDatabaseName(Date.now());
   try {
-    const { rows } = await client.query<{ nspname: string }>(
-      "select nspname from pg_namespace where nspname ~ '^(t|wh)_[a-z0-9]+$'",
+    const { rows } = await client.query<{ datname: string }>(
+      'select datname from pg_database where datname like $1',
+      [`${PREFIX}%`],
     );
-    for (const { nspname } of rows) await client.query(`drop schema if exists "${nspname}" cascade`);
+    for (const { datname } of rows) {
+      const t = startedAt(datname);
+      if (t !== null && Date.now() - t > STALE_MS) await dropDatabase(client, datname);
+    }
+    await client.query(`create database "${name}"`);
   } finally {
     await client.end();
   }
-}
+  const runUrl = new URL(base);
+  runUrl.pathname = `/${name}`;
+  process.env.MEDIARY_TEST_DATABASE_URL = runUrl.toString();
 
-export async function setup(): Promise<void> {
-  await dropTestSchemas();
-}
-
-export async function teardown(): Promise<void> {
-  await dropTestSchemas();
+  return async () => {
+    process.env.MEDIARY_TEST_DATABASE_URL = base;
+    const admin = await connect(base);
+    try {
+      await dropDatabase(admin, name);
+    } finally {
+      await admin.end();
+    }
+  };
 }

@@ -14,7 +14,10 @@ import { randomBase62 } from '../../src/lib/ids.js';
 
 export type TestDb = 'sqlite' | 'postgres';
 
-/** SQLite always; PostgreSQL too when MEDIARY_TEST_DATABASE_URL is set (CI sets it). */
+/**
+ * SQLite always; PostgreSQL too when MEDIARY_TEST_DATABASE_URL is set (CI sets it; global setup points it at
+ * a database of this run's own).
+ */
 export function testDatabases(): TestDb[] {
   return process.env.MEDIARY_TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 }
@@ -27,7 +30,7 @@ export function databaseUrlFor(db: TestDb, dataDir: string): { url: string; drop
   const schema = `t_${randomBase62(12).toLowerCase()}`;
   const u = new URL(base);
   u.searchParams.set('schema', schema);
-  // dropped by test/global-setup.ts after the whole run, not here (see there why)
+  // inside the run's own database, which test/global-setup.ts drops after the run; not here (see there why)
   return { url: u.toString(), drop: async () => {} };
 }
 
