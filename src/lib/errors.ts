@@ -49,8 +49,8 @@ export const ERROR_CATALOGUE = {
   stalled: c(500, true),
   /** a media tool ran past its time limit */
   timeout: c(500, true),
-  /** the work was stopped on purpose (task cancelled) */
-  cancelled: c(409),
+  /** the work was stopped (cancel, shutdown): no verdict on the input, so the worker decides what follows */
+  cancelled: c(409, true),
   /** a media tool is not installed or not executable */
   tool_missing: c(500, true),
   internal_error: c(500, true),
