@@ -8,8 +8,14 @@
 //
 // Databases of runs that died without their teardown are dropped by a later run once they are a day old
 // (the start time is in the name).
+//
+// Temp files: the run gets one temp root, and TMPDIR points at it for the test files and everything they
+// spawn, so fixtures, data dirs and scratch dirs that a test leaves behind (a failed test skips its
+// cleanup; fixture dirs have none) go with the root after the run. Roots of dead runs go after a day.
 import { randomBytes } from 'node:crypto';
-import { userInfo } from 'node:os';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 
 const PREFIX = 'mediary_test_';
@@ -37,7 +43,29 @@ async function dropDatabase(client: pg.Client, name: string): Promise<void> {
   await client.query(`drop database if exists "${name}" with (force)`);
 }
 
-export async function setup(): Promise<(() => Promise<void>) | undefined> {
+const TEMP_PREFIX = 'mediary-test-run-';
+
+/** A fresh temp root for this run; TMPDIR points at it until the teardown removes it. */
+async function tempRoot(): Promise<() => Promise<void>> {
+  const outer = tmpdir();
+  for (const name of await readdir(outer).catch(() => [])) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    const dir = join(outer, name);
+    const st = await stat(dir).catch(() => null);
+    if (st && Date.now() - st.mtimeMs > STALE_MS) await rm(dir, { recursive: true, force: true });
+  }
+  const root = await mkdtemp(join(outer, TEMP_PREFIX));
+  const before = process.env.TMPDIR;
+  process.env.TMPDIR = root;
+  return async () => {
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
+    await rm(root, { recursive: true, force: true });
+  };
+}
+
+/** This run's PostgreSQL database, when MEDIARY_TEST_DATABASE_URL asks for PostgreSQL. */
+async function runDatabase(): Promise<(() => Promise<void>) | undefined> {
   const base = process.env.MEDIARY_TEST_DATABASE_URL;
   if (!base) return undefined;
   const client = await connect(base);
@@ -66,6 +94,24 @@ export async function setup(): Promise<(() => Promise<void>) | undefined> {
       await dropDatabase(admin, name);
     } finally {
       await admin.end();
+    }
+  };
+}
+
+export async function setup(): Promise<() => Promise<void>> {
+  const removeTemp = await tempRoot();
+  let dropDb: (() => Promise<void>) | undefined;
+  try {
+    dropDb = await runDatabase();
+  } catch (err) {
+    await removeTemp();
+    throw err;
+  }
+  return async () => {
+    try {
+      await dropDb?.();
+    } finally {
+      await removeTemp();
     }
   };
 }
