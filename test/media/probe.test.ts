@@ -306,6 +306,7 @@ describe('probeFile: images', () => {
       'media_too_large',
     );
     expect(err.message).toContain('30000×30000');
-    expect(Date.now() - started).toBeLessThan(2000);
+    // from the header: decoding 900 megapixels would take far longer than this bound for a loaded machine
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

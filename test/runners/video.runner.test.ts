@@ -217,6 +217,7 @@ describe('video runner', () => {
   });
 
   it('reports rising progress and stops promptly when the signal is aborted', async () => {
+    const startedAt = Date.now();
     const { ctx, result, progress, abort } = run(f('long.mp4'), { format: 'webm' });
     let abortedAt = 0;
     progress.mockImplementation(() => {
@@ -231,7 +232,10 @@ describe('video runner', () => {
       (e: unknown) => e,
     );
     expect(abortedAt).toBeGreaterThan(0);
-    expect(Date.now() - abortedAt).toBeLessThan(2000);
+    // promptly: an abort that waited for ffmpeg to finish would take about as long again as the few
+    // percent before it, many times over; the bound grows with a loaded machine's pace, never below 5 s
+    const reachedIn = abortedAt - startedAt;
+    expect(Date.now() - abortedAt).toBeLessThan(Math.max(5_000, 2 * reachedIn));
     // a cancel is not the input's fault: the engine decides, so it is not permanent
     expect(err).toBeInstanceOf(MediaError);
     expect((err as MediaError).code).toBe('cancelled');
@@ -239,5 +243,6 @@ describe('video runner', () => {
     const percents = progress.mock.calls.map((c) => c[0]);
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
     expect(new Set(percents).size).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...percents)).toBeLessThan(100);
   });
 });
