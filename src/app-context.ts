@@ -115,10 +115,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     serializer,
   });
   const createWorker = (engineOpts?: EngineOptions) =>
-    new TaskEngine(
-      { config, runs, signals, log: (level, msg, data) => log[level](data ?? {}, msg) },
-      engineOpts,
-    );
+    new TaskEngine({ config, runs, log: (level, msg, data) => log[level](data ?? {}, msg) }, engineOpts);
   return {
     config,
     log,
@@ -147,7 +144,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
       return engine;
     },
     startWebhookDispatcher: (dispatcherOpts) => {
-      const dispatcher = new WebhookDispatcher({ webhooks, signals, config }, { log, ...dispatcherOpts });
+      const dispatcher = new WebhookDispatcher({ webhooks, config }, { log, ...dispatcherOpts });
       closers.push(() => dispatcher.stop());
       dispatcher.start();
       return dispatcher;

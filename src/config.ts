@@ -162,9 +162,17 @@ export function loadConfig(env: Env = process.env, flags: Record<string, string 
   if (!['all', 'api', 'worker'].includes(role))
     throw new ConfigError('MEDIARY_ROLE must be all, api or worker');
 
-  const databaseUrl = merged.MEDIARY_DATABASE_URL || `sqlite://${resolve(dataDir, 'mediary.db')}`;
+  let databaseUrl = merged.MEDIARY_DATABASE_URL || `sqlite://${resolve(dataDir, 'mediary.db')}`;
   if (!/^(sqlite:|postgres(ql)?:)/.test(databaseUrl)) {
     throw new ConfigError('MEDIARY_DATABASE_URL must start with sqlite:// or postgres://');
+  }
+  if (databaseUrl.startsWith('postgres') && merged.PGUSER) {
+    // libpq's PGUSER names the user when the URL does not (the store falls back to the OS user)
+    const url = new URL(databaseUrl);
+    if (!url.username) {
+      url.username = merged.PGUSER;
+      databaseUrl = url.toString();
+    }
   }
 
   const storageUrl = merged.MEDIARY_STORAGE_URL || `file://${resolve(dataDir, 'blobs')}`;

@@ -3,9 +3,18 @@
 import type { TObject } from '@sinclair/typebox';
 import type { Limits } from '../config.js';
 import type { ProbeResult } from '../media/probe.js';
-import type { FileRow } from '../store/media.repository.js';
 
 export type InputKind = 'video' | 'image' | 'audio';
+
+/** What a runner knows of its input file (a stored files row has these and more). */
+export interface InputFile {
+  id: string;
+  object: string;
+  kind: string;
+  /** MIME type */
+  type: string;
+  filename: string | null;
+}
 
 export interface RunnerTask {
   id: string;
@@ -41,7 +50,7 @@ export interface OutputSpec {
 export interface RunnerContext {
   task: RunnerTask;
   /** the input file and a local copy of its bytes (absent for kinds with no file input, e.g. ingest) */
-  input?: { file: FileRow; localPath: string };
+  input?: { file: InputFile; localPath: string };
   /** a private temp dir for this attempt; the engine removes it afterwards */
   workDir: string;
   /** aborted on cancel or when the lease is lost; pass it to runFfmpeg */

@@ -19,7 +19,7 @@ import {
   type TaskKindDefinition,
 } from '../runners/runner.js';
 import type { FileRow, MediaRepository } from '../store/media.repository.js';
-import type { Signals, Tx } from '../store/queue.js';
+import type { SignalMessage, Signals, Tx } from '../store/queue.js';
 import type { Lease, TaskRow, TasksRepository } from '../store/tasks.repository.js';
 import { deliveryUrlFor } from './delivery-url.js';
 import { newFileRow } from './file-rows.js';
@@ -29,7 +29,7 @@ import { parseJson, type Serializer, type WireObject } from './serializers.js';
 import { acceptsDescription, article, aTask } from './task-options.js';
 import type { WebhooksService } from './webhooks.service.js';
 
-export type { Lease, TaskRow };
+export type { Lease, SignalMessage, TaskRow };
 
 export type AbortReason = 'cancelled' | 'lease_lost' | 'shutdown';
 
@@ -127,6 +127,16 @@ export class TaskRunService {
   constructor(private readonly deps: TaskRunDeps) {}
 
   // --- the queue, for the worker -------------------------------------------------------------------
+
+  /** Wake-ups for workers: tasks queued (here or, on PostgreSQL, in another process) and cancels. */
+  onSignal(fn: (message: SignalMessage) => void): () => void {
+    return this.deps.signals.on('tasks', fn);
+  }
+
+  /** Receive other processes' wake-ups from now on (PostgreSQL LISTEN; nothing to do on SQLite). */
+  listen(): Promise<void> {
+    return this.deps.signals.listen();
+  }
 
   /** The task kinds this process can run. */
   kindNames(): string[] {

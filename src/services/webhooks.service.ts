@@ -251,6 +251,16 @@ export class WebhooksService {
     return this.get(auth, id);
   }
 
+  /** Wake-ups for dispatchers: a delivery became due (here or, on PostgreSQL, in another process). */
+  onQueued(fn: () => void): () => void {
+    return this.signals.on('webhooks', fn);
+  }
+
+  /** Receive other processes' wake-ups from now on (PostgreSQL LISTEN; nothing to do on SQLite). */
+  listen(): Promise<void> {
+    return this.signals.listen();
+  }
+
   /** Leases up to `limit` due deliveries for one attempt each. */
   async claim(limit: number, leaseMs: number): Promise<DeliveryClaim[]> {
     const now = this.now();

@@ -72,8 +72,9 @@ export function openStore(databaseUrl: string): Store {
   const url = new URL(databaseUrl);
   const schema = url.searchParams.get('schema') ?? undefined;
   url.searchParams.delete('schema');
-  // libpq falls back to the OS user; pg only looks at $USER, which services and CI often lack
-  if (!url.username && !process.env.PGUSER) url.username = userInfo().username;
+  // libpq falls back to the OS user; pg only looks at $USER, which services and CI often lack (config.ts
+  // puts PGUSER into the URL when it is set)
+  if (!url.username) url.username = userInfo().username;
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error('schema must be a lowercase identifier');
   const pool = new pg.Pool({
     connectionString: url.toString(),

@@ -8,15 +8,15 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import { randomBase62 } from '../lib/ids.js';
-import type { RunnerContext } from '../runners/runner.js';
 import {
   type Lease,
+  type RunContext,
   type RunLog,
+  type SignalMessage,
   TaskAbortedError,
   type TaskRow,
   type TaskRunService,
 } from '../services/task-runs.service.js';
-import type { SignalMessage, Signals } from '../store/queue.js';
 
 export { TaskAbortedError };
 export type EngineLog = RunLog;
@@ -24,7 +24,6 @@ export type EngineLog = RunLog;
 export interface EngineDeps {
   config: Config;
   runs: TaskRunService;
-  signals: Signals;
   log?: EngineLog;
 }
 
@@ -115,7 +114,7 @@ export class TaskEngine {
     if (this.started || this.stopped) return;
     this.started = true;
     this.subscribe();
-    await this.deps.signals.listen();
+    await this.deps.runs.listen();
     this.pollTimer = setInterval(() => void this.fill(), this.pollMs);
     void this.fill();
   }
@@ -167,7 +166,7 @@ export class TaskEngine {
   }
 
   private subscribe(): void {
-    this.unsubscribe ??= this.deps.signals.on('tasks', (s) => this.onSignal(s));
+    this.unsubscribe ??= this.deps.runs.onSignal((s) => this.onSignal(s));
   }
 
   private get active(): boolean {
@@ -261,7 +260,7 @@ export class TaskEngine {
   }
 
   /** Progress writes are throttled and also renew the lease; ETA from the rate so far when the runner has none. */
-  private progressReporter(lease: Lease, controller: AbortController): RunnerContext['progress'] {
+  private progressReporter(lease: Lease, controller: AbortController): RunContext['progress'] {
     const startedAt = this.clock();
     let lastWrite = 0;
     let writing: Promise<unknown> = Promise.resolve();

@@ -1,10 +1,9 @@
 // Front door for webhook deliveries: decides *when* to send. It claims due rows through the webhooks service
-// (which signs, sends, records and schedules each attempt), wakes on the 'webhooks' signal (in-process, or
+// (which signs, sends, records and schedules each attempt), wakes when a delivery is queued (in-process, or
 // PostgreSQL NOTIFY from other processes) and otherwise sleeps until the next row comes due, polling as a
 // fallback.
 import type { Config } from '../config.js';
 import type { DeliveryClaim, WebhookLog, WebhooksService } from '../services/webhooks.service.js';
-import type { Signals } from '../store/queue.js';
 
 export interface DispatcherOptions {
   /** deliveries in flight at once per dispatcher */
@@ -26,7 +25,6 @@ const consoleLog: WebhookLog = {
 
 export class WebhookDispatcher {
   private readonly webhooks: WebhooksService;
-  private readonly signals: Signals;
   private readonly concurrency: number;
   private readonly pollMs: number;
   private readonly leaseMs: number;
@@ -38,12 +36,8 @@ export class WebhookDispatcher {
   private wakeSleep?: () => void;
   private unsubscribe?: () => void;
 
-  constructor(
-    deps: { webhooks: WebhooksService; signals: Signals; config: Config },
-    opts: DispatcherOptions = {},
-  ) {
+  constructor(deps: { webhooks: WebhooksService; config: Config }, opts: DispatcherOptions = {}) {
     this.webhooks = deps.webhooks;
-    this.signals = deps.signals;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.pollMs = opts.pollMs ?? 5_000;
     this.leaseMs = opts.leaseMs ?? deps.config.webhooks.timeoutMs + DRAIN_MS + 60_000;
@@ -78,8 +72,8 @@ export class WebhookDispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.signals.on('webhooks', () => this.poke());
-    void this.signals.listen();
+    this.unsubscribe = this.webhooks.onQueued(() => this.poke());
+    void this.webhooks.listen();
     this.loop = this.run();
   }
 

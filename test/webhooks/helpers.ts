@@ -151,7 +151,7 @@ export async function webhookEnv(
         random: o.random ?? (() => 0.5),
         ca: o.ca,
       });
-      const d = new WebhookDispatcher({ webhooks: sender, signals: ctx.signals, config }, o);
+      const d = new WebhookDispatcher({ webhooks: sender, config }, o);
       dispatchers.push(d);
       return d;
     },
