@@ -4,7 +4,7 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthContext } from '../../src/services/projects.service.js';
 import { PRIORITY } from '../../src/store/tasks.repository.js';
 import { testDatabases } from '../helpers/app.js';
@@ -20,7 +20,9 @@ describe.each(testDatabases())('task engine (%s)', (db) => {
   const rec: Recorder = { runs: [] };
   const gate = gateKind();
   const busy = { running: new Map<string, number>(), max: 0 };
-  beforeAll(async () => {
+  // a fresh app per test: a test that fails with a task still queued or running (a gate never opened)
+  // cannot stall or skew the next one's runUntilIdle()
+  beforeEach(async () => {
     t = await startTaskApp({
       db,
       kinds: [
@@ -38,7 +40,7 @@ describe.each(testDatabases())('task engine (%s)', (db) => {
       .png()
       .toFile(png);
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await t?.close();
   });
 
