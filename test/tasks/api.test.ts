@@ -1,6 +1,6 @@
 // The task API as a client sees it: creation and validation, the ingest kind, outputs and their naming,
 // lifecycle actions, webhooks outbox rows, and inputs that must fail a task without harming the server.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../helpers/app.js';
 import { type Fixtures, type MediaServer, makeFixtures, startMediaServer } from '../helpers/fixtures.js';
 import { startTaskApp, type TaskApp } from './helpers.js';
@@ -36,6 +36,16 @@ describe.each(testDatabases())('tasks API (%s)', (db) => {
   });
   afterAll(async () => {
     await t?.close();
+  });
+  // one app for the file (a fresh one per test costs too much here): a test that fails midway leaves its
+  // tasks queued or running (a gate never opened); cancelling them keeps the next test's runUntilIdle()
+  // and counts to its own tasks
+  afterEach(async () => {
+    if (!t) return;
+    for (const status of ['processing', 'pending']) {
+      const left = await t.request('GET', `/tasks?status=${status}&limit=100`);
+      for (const task of left.json ?? []) await t.request('POST', `/tasks/${task.id}/cancel`);
+    }
   });
 
   async function ingestFile(name: string) {
