@@ -9,6 +9,7 @@ import type { BlobStore } from './blobs/blob-store.js';
 import { createBlobStore } from './blobs/index.js';
 import type { Config } from './config.js';
 import { loadOrCreateSecret, SecretBox } from './lib/secrets.js';
+import { configureMediaTools } from './media/ffmpeg.js';
 import { TaskKindRegistry } from './runners/registry.js';
 import type { TaskKindDefinition } from './runners/runner.js';
 import { DeliveryService } from './services/delivery.service.js';
@@ -79,6 +80,10 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     // never write a key or a signature, whatever a caller puts in a log line
     redact: ['req.headers.authorization', 'headers.authorization', 'authorization', 'key', 'secret'],
   });
+  // a configured tool path that does not work fails the tasks that need it, with a message naming it;
+  // without one, tools are looked up at first use (and again after a failed lookup)
+  const { ffmpegPath, ffprobePath } = config.limits;
+  if (ffmpegPath || ffprobePath) configureMediaTools({ ffmpegPath, ffprobePath }).catch(() => {});
   const store = openStore(config.databaseUrl);
   await migrate(store);
   const blobs = createBlobStore(config);

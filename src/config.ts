@@ -41,6 +41,9 @@ export interface Limits {
   maxDurationSeconds: number;
   /** ffmpeg watchdog: no progress for this long → killed, attempt failed (MEDIARY_FFMPEG_STALL_MS) */
   ffmpegStallMs: number;
+  /** the ffmpeg/ffprobe to run (MEDIARY_FFMPEG_PATH, MEDIARY_FFPROBE_PATH); default: PATH, then the npm installers */
+  ffmpegPath?: string;
+  ffprobePath?: string;
 }
 
 /** The task engine (src/worker/). */
@@ -232,6 +235,8 @@ export function loadConfig(env: Env = process.env, flags: Record<string, string 
       maxPixels: int(merged, 'MEDIARY_MAX_PIXELS', 8192 * 8192, 1),
       maxDurationSeconds: int(merged, 'MEDIARY_MAX_DURATION_SECONDS', 4 * 3600, 1),
       ffmpegStallMs: int(merged, 'MEDIARY_FFMPEG_STALL_MS', 60_000, 1000),
+      ffmpegPath: merged.MEDIARY_FFMPEG_PATH || undefined,
+      ffprobePath: merged.MEDIARY_FFPROBE_PATH || undefined,
     },
     secret: merged.MEDIARY_SECRET || undefined,
     webhooks: {

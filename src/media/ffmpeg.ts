@@ -86,7 +86,7 @@ const STDOUT_CAP = 16 * 1024 * 1024;
 
 let configuredTools: Promise<MediaTools> | null = null;
 
-/** Sets the tool paths used when a call does not pass `tools` (the app calls this once with its config). */
+/** Sets the tool paths used when a call does not pass `tools` (createContext calls this with the config). */
 export function configureMediaTools(paths: ToolPaths): Promise<MediaTools> {
   configuredTools = resolveTools(paths);
   return configuredTools;

@@ -53,13 +53,16 @@ async function resolveOne(
     // a bare name is looked up on PATH like a shell would; anything with a slash is taken as a path
     const path = given.includes('/') ? ((await isExecutable(given)) ? given : null) : await findOnPath(given);
     if (path) return path;
-    throw new MediaError('tool_missing', `The configured ${name} (${given}) is not an executable file.`);
+    throw new MediaError(
+      'tool_missing',
+      `The configured ${name} (MEDIARY_${name.toUpperCase()}_PATH=${given}) is not an executable file.`,
+    );
   }
   const found = (await findOnPath(name)) ?? (await fromInstaller(pkg));
   if (!found) {
     throw new MediaError(
       'tool_missing',
-      `${name} was not found: install it on PATH, set its path in the configuration, or install ${pkg}.`,
+      `${name} was not found: install it on PATH, set MEDIARY_${name.toUpperCase()}_PATH, or install ${pkg}.`,
     );
   }
   return found;
