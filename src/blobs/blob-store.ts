@@ -30,6 +30,10 @@ export interface BlobStore {
   stat(key: string): Promise<BlobStat | null>;
   /** Deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /** The keys under a prefix that ends with "/" (see partsPrefix), sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Deletes every key under a prefix that ends with "/"; nothing there is not an error. */
+  deletePrefix(prefix: string): Promise<void>;
   /**
    * A local path holding the object's bytes, for tools that need a file (ffmpeg, ffprobe).
    * cleanup() removes any temporary copy; for the disk store it is a no-op.
@@ -61,4 +65,25 @@ export function assertSafeKey(key: string): void {
   ) {
     throw new Error(`unsafe blob key: ${JSON.stringify(key)}`);
   }
+}
+
+/** A prefix for list/deletePrefix: a safe key followed by "/". */
+export function assertSafePrefix(prefix: string): void {
+  if (!prefix.endsWith('/')) throw new Error(`blob prefix must end with "/": ${JSON.stringify(prefix)}`);
+  assertSafeKey(prefix.slice(0, -1));
+}
+
+/**
+ * Where the parts of a file made of several objects (an HLS package: playlists and segments) live: beside
+ * the file's own key, never under it, because on disk a key cannot be a file and a directory at once.
+ */
+export function partsPrefix(fileKey: string): string {
+  return `${fileKey}.parts/`;
+}
+
+/** The key of one part (`name` may have slashes: "720p/seg_00001.m4s"). */
+export function partKey(fileKey: string, name: string): string {
+  const key = `${partsPrefix(fileKey)}${name}`;
+  assertSafeKey(key);
+  return key;
 }

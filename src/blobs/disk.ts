@@ -2,12 +2,13 @@
 
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   assertSafeKey,
+  assertSafePrefix,
   BlobNotFoundError,
   type BlobStat,
   type BlobStore,
@@ -94,6 +95,40 @@ export class DiskBlobStore implements BlobStore {
     // never remove a directory of other keys
     if (!(await this.stat(key))) return;
     await rm(p, { force: true });
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    assertSafePrefix(prefix);
+    const dir = join(this.root, prefix);
+    const out: string[] = [];
+    const walk = async (d: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(d, { withFileTypes: true });
+      } catch (err) {
+        if (
+          (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+          (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+        )
+          return;
+        throw err;
+      }
+      for (const e of entries) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (e.isFile()) out.push(relative(this.root, p).split('\\').join('/'));
+      }
+    };
+    await walk(dir);
+    return out.sort();
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    assertSafePrefix(prefix);
+    // a prefix is a directory of keys; the key without the slash (a file) is not part of it
+    const dir = join(this.root, prefix);
+    const st = await stat(dir).catch(() => null);
+    if (st?.isDirectory()) await rm(dir, { recursive: true, force: true });
   }
 
   async localFile(key: string): Promise<{ path: string; cleanup: () => Promise<void> }> {

@@ -8,8 +8,10 @@ import { pipeline, Readable, Transform } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
@@ -18,6 +20,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Settings } from '../config.js';
 import {
   assertSafeKey,
+  assertSafePrefix,
   BlobNotFoundError,
   type BlobStat,
   type BlobStore,
@@ -214,6 +217,44 @@ export class S3BlobStore implements BlobStore {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
     } catch (err) {
       if (!isMissingObject(err)) throw err;
+    }
+  }
+
+  /** Object keys (without the store's prefix) under `prefix`, page by page. */
+  private async *listPages(prefix: string): AsyncGenerator<string[]> {
+    assertSafePrefix(prefix);
+    const Prefix = this.prefix ? `${this.prefix}/${prefix}` : prefix;
+    const strip = this.prefix ? this.prefix.length + 1 : 0;
+    let token: string | undefined;
+    do {
+      const res = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix, ContinuationToken: token }),
+      );
+      yield (res.Contents ?? []).flatMap((o) => (o.Key ? [o.Key.slice(strip)] : []));
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const page of this.listPages(prefix)) out.push(...page);
+    return out.sort();
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    // a page holds at most 1000 keys, which is also DeleteObjects' limit
+    for await (const page of this.listPages(prefix)) {
+      if (page.length === 0) continue;
+      const res = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: page.map((k) => ({ Key: this.objectKey(k) })), Quiet: true },
+        }),
+      );
+      const failed = res.Errors?.filter((e) => e.Code !== 'NoSuchKey') ?? [];
+      if (failed.length > 0) {
+        throw new Error(`S3 could not delete ${failed.length} objects under ${prefix}: ${failed[0].Message}`);
+      }
     }
   }
 

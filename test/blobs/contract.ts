@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BlobNotFoundError, type BlobStore, BlobTooLargeError } from '../../src/blobs/blob-store.js';
+import {
+  BlobNotFoundError,
+  type BlobStore,
+  BlobTooLargeError,
+  partsPrefix,
+} from '../../src/blobs/blob-store.js';
 
 export interface ContractStore {
   store: BlobStore;
@@ -272,6 +277,27 @@ export function blobStoreContract(name: string, makeStore: () => Promise<Contrac
         expect(got.equals(patternBytes(start, 20)), `range at ${start}`).toBe(true);
       }
       await expectNoLeftovers();
+    });
+
+    it('lists and deletes the keys under a prefix, and only those', async () => {
+      const file = 'p3/task_x-0';
+      const parts = [`${partsPrefix(file)}720p/index.m3u8`, `${partsPrefix(file)}720p/seg_00000.m4s`];
+      await store.put(file, Readable.from([Buffer.from('master')]));
+      await store.put('p3/task_x-00', Readable.from([Buffer.from('neighbour')]));
+      await store.put('p3/task_x-0.partsy/a', Readable.from([Buffer.from('neighbour')]));
+      for (const k of parts) await store.put(k, Readable.from([Buffer.from(k)]));
+      expect(await store.list(partsPrefix(file))).toEqual(parts.sort());
+      expect(await store.list('p3/nothing/')).toEqual([]);
+      await store.deletePrefix(partsPrefix(file));
+      expect(await store.list(partsPrefix(file))).toEqual([]);
+      for (const k of parts) expect(await store.stat(k)).toBeNull();
+      // the file's own key and the neighbours stay
+      expect(await store.stat(file)).not.toBeNull();
+      expect(await store.stat('p3/task_x-00')).not.toBeNull();
+      expect(await store.stat('p3/task_x-0.partsy/a')).not.toBeNull();
+      await store.deletePrefix('p3/nothing/');
+      await expect(store.deletePrefix('p3/../')).rejects.toThrow(/unsafe/);
+      await expect(store.list('p3/no-slash')).rejects.toThrow(/must end/);
     });
 
     it('handles concurrent puts to different keys', async () => {
