@@ -26,6 +26,30 @@ function meta(req: FastifyRequest, type: 'object' | 'list' | 'error', extra: Rec
   };
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Serializes with the route's response schema for this status, narrowed to the request's shape. A route's
+ * schema lists both shapes (anyOf: envelope, bare — wire-schemas.ts) for the OpenAPI document; picking the
+ * branch here spares fast-json-stringify from trying each one per response. Without a schema: JSON.stringify.
+ */
+export function serializeAs(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  envelope = usesEnvelope(req.apiVersion),
+) {
+  const byStatus = req.routeOptions.schema?.response as
+    | Record<string, { anyOf?: Record<string, unknown>[] }>
+    | undefined;
+  const shapes = byStatus?.[status] ?? byStatus?.[`${String(status)[0]}xx`];
+  const shape = shapes?.anyOf?.[envelope ? 0 : 1];
+  reply
+    .type(JSON_TYPE)
+    .serializer(shape ? reply.compileSerializationSchema(shape, String(status)) : JSON.stringify);
+  return reply;
+}
+
 export function selfUrl(req: FastifyRequest): string {
   return origin(req) + req.url;
 }
@@ -36,8 +60,10 @@ export function sendObject(
   data: WireObject | Json,
   opts: RespondOptions = {},
 ) {
-  reply.code(opts.status ?? 200);
-  if (!usesEnvelope(req.apiVersion)) return reply.send(data);
+  const status = opts.status ?? 200;
+  const envelope = usesEnvelope(req.apiVersion);
+  serializeAs(req, reply.code(status), status, envelope);
+  if (!envelope) return reply.send(data);
   const path = opts.self ?? req.url.split('?')[0];
   const parent = opts.parent ?? path.replace(/\/[^/]+$/, '');
   return reply.send({
@@ -79,15 +105,17 @@ export function sendList(req: FastifyRequest, reply: FastifyReply, items: WireOb
     next: p.page < pages ? pageUrl(req, p.page + 1, p.limit) : null,
     last: pageUrl(req, Math.max(pages, 1), p.limit),
   };
-  if (!usesEnvelope(req.apiVersion)) {
+  const envelope = usesEnvelope(req.apiVersion);
+  serializeAs(req, reply.code(200), 200, envelope);
+  if (!envelope) {
     const rels = Object.entries(links)
       .filter(([, v]) => v)
       .map(([rel, url]) => `<${url}>; rel="${rel}"`)
       .join(', ');
     reply.header('link', rels).header('links', rels).header('x-total-count', String(p.total));
-    return reply.code(200).send(items);
+    return reply.send(items);
   }
-  return reply.code(200).send({
+  return reply.send({
     meta: meta(req, 'list', { limit: p.limit, total: p.total, page: p.page, pages }),
     data: items,
     error: null,

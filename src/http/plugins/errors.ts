@@ -2,7 +2,7 @@
 // internal detail (stack, SQL, paths) is ever sent. 5xx causes are logged with the request id.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CODES, type ErrorCode } from '../../lib/errors.js';
-import { errorBody } from '../respond.js';
+import { errorBody, serializeAs } from '../respond.js';
 
 function describeValidation(err: FastifyError): string {
   const first = err.validation?.[0];
@@ -63,10 +63,8 @@ export function toAppError(err: unknown): AppError {
 
 export function sendError(req: FastifyRequest, reply: FastifyReply, err: AppError) {
   if (err.code === 'rate_limited' && !reply.getHeader('retry-after')) reply.header('retry-after', '1');
-  return reply
-    .code(err.status)
-    .type('application/json; charset=utf-8')
-    .send(errorBody(req, err.code, err.message));
+  // also replaces a success serializer that failed on this reply
+  return serializeAs(req, reply.code(err.status), err.status).send(errorBody(req, err.code, err.message));
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
