@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { FilesService } from '../../services/files.service.js';
@@ -6,6 +7,7 @@ import { authOf } from '../context.js';
 import { sendList, sendMessage, sendObject } from '../respond.js';
 import { Filename, Folder, IdParams, Metadata, Nullable, PageQuery, Ref } from '../schemas.js';
 import { absentBodyIsEmpty } from '../validation.js';
+import { errorResponses, FileWire, ListResponse, MessageWire, ObjectResponse } from '../wire-schemas.js';
 import { requireId } from './ids.js';
 
 const CreateFileBody = Type.Object(
@@ -34,15 +36,25 @@ const PatchFileBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function filesRoutes(app: FastifyInstance, deps: { files: FilesService; serializer: Serializer }) {
+const One = { 200: ObjectResponse(FileWire), ...errorResponses };
+
+export function filesRoutes(api: FastifyInstance, deps: { files: FilesService; serializer: Serializer }) {
+  const app = api.withTypeProvider<TypeBoxTypeProvider>();
   const { files, serializer } = deps;
   const tags = ['files'];
 
   app.get(
     '/files',
-    { schema: { tags, summary: 'List files, newest first', querystring: PageQuery } },
+    {
+      schema: {
+        tags,
+        summary: 'List files, newest first',
+        querystring: PageQuery,
+        response: { 200: ListResponse(FileWire), ...errorResponses },
+      },
+    },
     async (req, reply) => {
-      const { page = 1, limit = 20 } = req.query as { page?: number; limit?: number };
+      const { page = 1, limit = 20 } = req.query;
       const { rows, total } = await files.list(authOf(req), { page, limit });
       return sendList(
         req,
@@ -56,22 +68,28 @@ export function filesRoutes(app: FastifyInstance, deps: { files: FilesService; s
   app.post(
     '/files',
     {
-      schema: { tags, summary: 'Create a file by fetching a URL (synchronous ingest)', body: CreateFileBody },
+      schema: {
+        tags,
+        summary: 'Create a file by fetching a URL (synchronous ingest)',
+        body: CreateFileBody,
+        response: { 201: ObjectResponse(FileWire), ...errorResponses },
+      },
     },
     async (req, reply) => {
-      const row = await files.createFromUrl(
-        authOf(req),
-        req.body as Parameters<FilesService['createFromUrl']>[1],
-      );
+      const row = await files.createFromUrl(authOf(req), req.body);
       return sendObject(req, reply, serializer.file(row), { status: 201, self: `/files/${row.id}` });
     },
   );
 
-  app.get('/files/:id', { schema: { tags, summary: 'Get a file', params: IdParams } }, async (req, reply) => {
-    const { id } = req.params as { id: string };
-    const row = await files.get(authOf(req), requireId('file', id));
-    return sendObject(req, reply, serializer.file(row));
-  });
+  app.get(
+    '/files/:id',
+    { schema: { tags, summary: 'Get a file', params: IdParams, response: One } },
+    async (req, reply) => {
+      const { id } = req.params;
+      const row = await files.get(authOf(req), requireId('file', id));
+      return sendObject(req, reply, serializer.file(row));
+    },
+  );
 
   app.patch(
     '/files/:id',
@@ -82,24 +100,28 @@ export function filesRoutes(app: FastifyInstance, deps: { files: FilesService; s
         summary: 'Update folder, filename, ref or metadata',
         params: IdParams,
         body: PatchFileBody,
+        response: One,
       },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
-      const row = await files.update(
-        authOf(req),
-        requireId('file', id),
-        req.body as Parameters<FilesService['update']>[2],
-      );
+      const { id } = req.params;
+      const row = await files.update(authOf(req), requireId('file', id), req.body);
       return sendObject(req, reply, serializer.file(row));
     },
   );
 
   app.delete(
     '/files/:id',
-    { schema: { tags, summary: 'Delete a file and its bytes', params: IdParams } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a file and its bytes',
+        params: IdParams,
+        response: { 200: ObjectResponse(MessageWire), ...errorResponses },
+      },
+    },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       await files.delete(authOf(req), requireId('file', id));
       return sendMessage(req, reply, `${id} deleted`);
     },

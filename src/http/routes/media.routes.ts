@@ -1,11 +1,13 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { MediaPatch, MediaService } from '../../services/media.service.js';
+import type { MediaService } from '../../services/media.service.js';
 import type { Serializer } from '../../services/serializers.js';
 import { authOf } from '../context.js';
 import { sendList, sendMessage, sendObject } from '../respond.js';
 import { IdParams, Metadata, Nullable, PageQuery } from '../schemas.js';
 import { absentBodyIsEmpty } from '../validation.js';
+import { errorResponses, ListResponse, MediaWire, MessageWire, ObjectResponse } from '../wire-schemas.js';
 import { requireId } from './ids.js';
 
 const MediaBody = Type.Object(
@@ -17,15 +19,25 @@ const MediaBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function mediaRoutes(app: FastifyInstance, deps: { media: MediaService; serializer: Serializer }) {
+const One = { 200: ObjectResponse(MediaWire), ...errorResponses };
+
+export function mediaRoutes(api: FastifyInstance, deps: { media: MediaService; serializer: Serializer }) {
+  const app = api.withTypeProvider<TypeBoxTypeProvider>();
   const { media, serializer } = deps;
   const tags = ['media'];
 
   app.get(
     '/media',
-    { schema: { tags, summary: 'List media, newest first', querystring: PageQuery } },
+    {
+      schema: {
+        tags,
+        summary: 'List media, newest first',
+        querystring: PageQuery,
+        response: { 200: ListResponse(MediaWire), ...errorResponses },
+      },
+    },
     async (req, reply) => {
-      const { page = 1, limit = 20 } = req.query as { page?: number; limit?: number };
+      const { page = 1, limit = 20 } = req.query;
       const { items, total } = await media.list(authOf(req), { page, limit });
       return sendList(
         req,
@@ -40,10 +52,15 @@ export function mediaRoutes(app: FastifyInstance, deps: { media: MediaService; s
     '/media',
     {
       preValidation: absentBodyIsEmpty,
-      schema: { tags, summary: 'Create an empty media', body: Type.Optional(MediaBody) },
+      schema: {
+        tags,
+        summary: 'Create an empty media',
+        body: Type.Optional(MediaBody),
+        response: { 201: ObjectResponse(MediaWire), ...errorResponses },
+      },
     },
     async (req, reply) => {
-      const m = await media.create(authOf(req), (req.body ?? {}) as MediaPatch);
+      const m = await media.create(authOf(req), req.body ?? {});
       return sendObject(req, reply, serializer.media(m.media, m.files), {
         status: 201,
         self: `/media/${m.media.id}`,
@@ -53,9 +70,9 @@ export function mediaRoutes(app: FastifyInstance, deps: { media: MediaService; s
 
   app.get(
     '/media/:id',
-    { schema: { tags, summary: 'Get a media with its files and urls', params: IdParams } },
+    { schema: { tags, summary: 'Get a media with its files and urls', params: IdParams, response: One } },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const m = await media.get(authOf(req), requireId('med', id));
       return sendObject(req, reply, serializer.media(m.media, m.files));
     },
@@ -65,20 +82,33 @@ export function mediaRoutes(app: FastifyInstance, deps: { media: MediaService; s
     '/media/:id',
     {
       preValidation: absentBodyIsEmpty,
-      schema: { tags, summary: 'Update title, alt or metadata', params: IdParams, body: MediaBody },
+      schema: {
+        tags,
+        summary: 'Update title, alt or metadata',
+        params: IdParams,
+        body: MediaBody,
+        response: One,
+      },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
-      const m = await media.update(authOf(req), requireId('med', id), req.body as MediaPatch);
+      const { id } = req.params;
+      const m = await media.update(authOf(req), requireId('med', id), req.body);
       return sendObject(req, reply, serializer.media(m.media, m.files));
     },
   );
 
   app.delete(
     '/media/:id',
-    { schema: { tags, summary: 'Delete a media, its files and their bytes', params: IdParams } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a media, its files and their bytes',
+        params: IdParams,
+        response: { 200: ObjectResponse(MessageWire), ...errorResponses },
+      },
+    },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       await media.delete(authOf(req), requireId('med', id));
       return sendMessage(req, reply, `${id} deleted`);
     },
