@@ -29,6 +29,9 @@ import {
   validateOptions,
 } from './task-options.js';
 
+/** The task statuses, for http/ (which doesn't import store/). */
+export { TASK_STATUSES } from '../store/tasks.repository.js';
+
 /** Body keys that are the task's own and never options (spec §4.4 `options`). */
 const TASK_KEYS = new Set(['kind', 'file_id', 'url', 'webhook_url', 'options']);
 

@@ -1,11 +1,12 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Serializer } from '../../services/serializers.js';
-import type { TasksService, TaskView } from '../../services/tasks.service.js';
-import { TASK_STATUSES } from '../../store/tasks.repository.js';
+import { TASK_STATUSES, type TasksService, type TaskView } from '../../services/tasks.service.js';
 import { authOf } from '../context.js';
 import { sendList, sendObject } from '../respond.js';
 import { IdParams, PageQuery } from '../schemas.js';
+import { errorResponses, ListResponse, ObjectResponse, TasksConfigWire, TaskWire } from '../wire-schemas.js';
 import { requireId } from './ids.js';
 
 // Free-form (spec §5.3): kind options sit flat beside these, or inside `options`; the kind's own schema
@@ -33,7 +34,10 @@ const ListQuery = Type.Composite([
   }),
 ]);
 
-export function tasksRoutes(app: FastifyInstance, deps: { tasks: TasksService; serializer: Serializer }) {
+const One = { 200: ObjectResponse(TaskWire), ...errorResponses };
+
+export function tasksRoutes(api: FastifyInstance, deps: { tasks: TasksService; serializer: Serializer }) {
+  const app = api.withTypeProvider<TypeBoxTypeProvider>();
   const { tasks, serializer } = deps;
   const tags = ['tasks'];
   const wire = (v: TaskView) => serializer.task(v.task, v.output);
@@ -41,19 +45,16 @@ export function tasksRoutes(app: FastifyInstance, deps: { tasks: TasksService; s
 
   app.get(
     '/tasks',
-    { schema: { tags, summary: 'List tasks, newest first', querystring: ListQuery } },
+    {
+      schema: {
+        tags,
+        summary: 'List tasks, newest first',
+        querystring: ListQuery,
+        response: { 200: ListResponse(TaskWire), ...errorResponses },
+      },
+    },
     async (req, reply) => {
-      const {
-        page = 1,
-        limit = 20,
-        status,
-        kind,
-      } = req.query as {
-        page?: number;
-        limit?: number;
-        status?: string;
-        kind?: string;
-      };
+      const { page = 1, limit = 20, status, kind } = req.query;
       const { items, total } = await tasks.list(authOf(req), { page, limit }, { status, kind });
       return sendList(req, reply, items.map(wire), { page, limit, total });
     },
@@ -61,9 +62,16 @@ export function tasksRoutes(app: FastifyInstance, deps: { tasks: TasksService; s
 
   app.post(
     '/tasks',
-    { schema: { tags, summary: 'Create a task on a file or a URL', body: CreateTaskBody } },
+    {
+      schema: {
+        tags,
+        summary: 'Create a task on a file or a URL',
+        body: CreateTaskBody,
+        response: { 201: ObjectResponse(TaskWire), ...errorResponses },
+      },
+    },
     async (req, reply) => {
-      const view = await tasks.create(authOf(req), (req.body ?? {}) as Record<string, unknown>);
+      const view = await tasks.create(authOf(req), req.body ?? {});
       return sendObject(req, reply, wire(view), {
         status: 201,
         self: one.self(view.task.id),
@@ -75,25 +83,39 @@ export function tasksRoutes(app: FastifyInstance, deps: { tasks: TasksService; s
   // Bare in every API version: the SDKs type it as a plain record (spec §2.1).
   app.get(
     '/tasks-config',
-    { schema: { tags, summary: 'Task kinds with their formats and options' } },
+    {
+      schema: {
+        tags,
+        summary: 'Task kinds with their formats and options',
+        response: { 200: TasksConfigWire, ...errorResponses },
+      },
+    },
     async (_req, reply) => reply.send(tasks.kindsConfig()),
   );
 
-  app.get('/tasks/:id', { schema: { tags, summary: 'Get a task', params: IdParams } }, async (req, reply) => {
-    const { id } = req.params as { id: string };
-    return sendObject(req, reply, wire(await tasks.get(authOf(req), requireId('task', id))));
-  });
+  app.get(
+    '/tasks/:id',
+    { schema: { tags, summary: 'Get a task', params: IdParams, response: One } },
+    async (req, reply) => {
+      const { id } = req.params;
+      return sendObject(req, reply, wire(await tasks.get(authOf(req), requireId('task', id))));
+    },
+  );
 
-  const actions = {
-    start: 'Queue a pending task now (idempotent)',
-    cancel: 'Cancel a pending or processing task',
-    retry: 'Run a failed or cancelled task again',
-  } as const;
-  for (const [action, summary] of Object.entries(actions) as [keyof typeof actions, string][]) {
-    app.post(`/tasks/:id/${action}`, { schema: { tags, summary, params: IdParams } }, async (req, reply) => {
-      const { id } = req.params as { id: string };
-      const view = await tasks[action](authOf(req), requireId('task', id));
-      return sendObject(req, reply, wire(view), { self: one.self(id), parent: one.parent });
-    });
+  const actions = [
+    ['start', 'Queue a pending task now (idempotent)'],
+    ['cancel', 'Cancel a pending or processing task'],
+    ['retry', 'Run a failed or cancelled task again'],
+  ] as const;
+  for (const [action, summary] of actions) {
+    app.post(
+      `/tasks/:id/${action}`,
+      { schema: { tags, summary, params: IdParams, response: One } },
+      async (req, reply) => {
+        const { id } = req.params;
+        const view = await tasks[action](authOf(req), requireId('task', id));
+        return sendObject(req, reply, wire(view), { self: one.self(id), parent: one.parent });
+      },
+    );
   }
 }
