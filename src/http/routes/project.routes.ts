@@ -1,13 +1,14 @@
 // Beyond ittybit: the delivery access settings of the key's project (docs/delivery.md).
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../app-context.js';
-import { DeliveryService } from '../../services/delivery.service.js';
+import type { Config } from '../../config.js';
+import type { DeliveryService } from '../../services/delivery.service.js';
 import { deliveryDomainFor, deliveryUrlFor } from '../../services/delivery-url.js';
 import type { ProjectSettings } from '../../services/projects.service.js';
-import { SignaturesService } from '../../services/signatures.service.js';
 import { authOf } from '../context.js';
 import { sendObject } from '../respond.js';
+import { errorResponses, ObjectResponse, ProjectSettingsWire } from '../wire-schemas.js';
 
 const PatchSettingsBody = Type.Object(
   {
@@ -22,13 +23,14 @@ const PatchSettingsBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function projectRoutes(app: FastifyInstance, ctx: AppContext) {
-  const delivery = new DeliveryService(
-    ctx.repos.projects,
-    ctx.projects,
-    ctx.repos.media,
-    new SignaturesService(ctx.projects, ctx.config.deliveryUrl),
-  );
+const response = { 200: ObjectResponse(ProjectSettingsWire), ...errorResponses };
+
+export function projectRoutes(
+  api: FastifyInstance,
+  ctx: { config: Pick<Config, 'deliveryUrl'>; delivery: DeliveryService },
+) {
+  const app = api.withTypeProvider<TypeBoxTypeProvider>();
+  const { delivery } = ctx;
   const tags = ['project'];
   const wire = (req: FastifyRequest, settings: ProjectSettings) => {
     const { projectId } = authOf(req);
@@ -44,18 +46,28 @@ export function projectRoutes(app: FastifyInstance, ctx: AppContext) {
 
   app.get(
     '/project/settings',
-    { schema: { tags, summary: "The key's project: delivery access (public/private) and private folders" } },
+    {
+      schema: {
+        tags,
+        summary: "The key's project: delivery access (public/private) and private folders",
+        response,
+      },
+    },
     async (req, reply) => sendObject(req, reply, wire(req, await delivery.settings(authOf(req).projectId))),
   );
 
   app.patch(
     '/project/settings',
-    { schema: { tags, summary: 'Change delivery access or private folders', body: PatchSettingsBody } },
+    {
+      schema: {
+        tags,
+        summary: 'Change delivery access or private folders',
+        body: PatchSettingsBody,
+        response,
+      },
+    },
     async (req, reply) => {
-      const settings = await delivery.updateSettings(
-        authOf(req).projectId,
-        req.body as Partial<ProjectSettings>,
-      );
+      const settings = await delivery.updateSettings(authOf(req).projectId, req.body);
       return sendObject(req, reply, wire(req, settings));
     },
   );

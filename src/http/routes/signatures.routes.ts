@@ -1,10 +1,11 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../app-context.js';
-import { SignaturesService } from '../../services/signatures.service.js';
+import type { SignaturesService } from '../../services/signatures.service.js';
 import { authOf } from '../context.js';
 import { sendObject } from '../respond.js';
 import { Folder } from '../schemas.js';
+import { errorResponses, ObjectResponse, SignatureWire } from '../wire-schemas.js';
 
 const CreateSignatureBody = Type.Object(
   {
@@ -21,8 +22,9 @@ const CreateSignatureBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function signaturesRoutes(app: FastifyInstance, ctx: AppContext) {
-  const signatures = new SignaturesService(ctx.projects, ctx.config.deliveryUrl);
+export function signaturesRoutes(api: FastifyInstance, deps: { signatures: SignaturesService }) {
+  const app = api.withTypeProvider<TypeBoxTypeProvider>();
+  const { signatures } = deps;
   app.post(
     '/signatures',
     {
@@ -30,16 +32,12 @@ export function signaturesRoutes(app: FastifyInstance, ctx: AppContext) {
         tags: ['signatures'],
         summary: 'Sign a delivery URL for download (get) or upload (put)',
         body: CreateSignatureBody,
+        response: { 200: ObjectResponse(SignatureWire), ...errorResponses },
       },
     },
     async (req, reply) => {
-      const body = req.body as { filename: string; folder?: string; expiry?: number; method?: string };
-      const signature = await signatures.create(authOf(req), {
-        filename: body.filename,
-        folder: body.folder,
-        expiry: body.expiry,
-        method: body.method,
-      });
+      const { filename, folder, expiry, method } = req.body;
+      const signature = await signatures.create(authOf(req), { filename, folder, expiry, method });
       return sendObject(
         req,
         reply,
