@@ -1,4 +1,5 @@
 // Beyond ittybit: the project's webhook signing secret and the log of task webhook deliveries.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { WebhooksService } from '../../services/webhooks.service.js';
@@ -6,6 +7,13 @@ import { deliveryToWire } from '../../services/webhooks.service.js';
 import { authOf } from '../context.js';
 import { sendList, sendObject } from '../respond.js';
 import { IdParams } from '../schemas.js';
+import {
+  errorResponses,
+  ListResponse,
+  ObjectResponse,
+  WebhookDeliveryWire,
+  WebhookSecretWire,
+} from '../wire-schemas.js';
 import { requireId } from './ids.js';
 
 const DeliveriesQuery = Type.Object({
@@ -19,7 +27,10 @@ const DeliveriesQuery = Type.Object({
   task_id: Type.Optional(Type.String({ maxLength: 100 })),
 });
 
-export function webhooksRoutes(app: FastifyInstance, deps: { webhooks: WebhooksService }) {
+const Secret = { 200: ObjectResponse(WebhookSecretWire), ...errorResponses };
+
+export function webhooksRoutes(api: FastifyInstance, deps: { webhooks: WebhooksService }) {
+  const app = api.withTypeProvider<TypeBoxTypeProvider>();
   const { webhooks } = deps;
   const tags = ['webhooks'];
 
@@ -29,6 +40,7 @@ export function webhooksRoutes(app: FastifyInstance, deps: { webhooks: WebhooksS
       schema: {
         tags,
         summary: "The project's webhook signing secret (Standard Webhooks, whsec_…)",
+        response: Secret,
       },
     },
     async (req, reply) => {
@@ -42,6 +54,7 @@ export function webhooksRoutes(app: FastifyInstance, deps: { webhooks: WebhooksS
       schema: {
         tags,
         summary: 'Replace the webhook signing secret; every later attempt is signed with the new one',
+        response: Secret,
       },
     },
     async (req, reply) => {
@@ -57,20 +70,11 @@ export function webhooksRoutes(app: FastifyInstance, deps: { webhooks: WebhooksS
         tags,
         summary: 'List webhook deliveries with their attempts, newest first',
         querystring: DeliveriesQuery,
+        response: { 200: ListResponse(WebhookDeliveryWire), ...errorResponses },
       },
     },
     async (req, reply) => {
-      const {
-        page = 1,
-        limit = 20,
-        status,
-        task_id,
-      } = req.query as {
-        page?: number;
-        limit?: number;
-        status?: 'pending' | 'succeeded' | 'failed';
-        task_id?: string;
-      };
+      const { page = 1, limit = 20, status, task_id } = req.query;
       const { items, total } = await webhooks.list(authOf(req), { page, limit, status, taskId: task_id });
       return sendList(req, reply, items.map(deliveryToWire), { page, limit, total });
     },
@@ -78,9 +82,16 @@ export function webhooksRoutes(app: FastifyInstance, deps: { webhooks: WebhooksS
 
   app.get(
     '/webhooks/deliveries/:id',
-    { schema: { tags, summary: 'Get a webhook delivery with its attempts', params: IdParams } },
+    {
+      schema: {
+        tags,
+        summary: 'Get a webhook delivery with its attempts',
+        params: IdParams,
+        response: { 200: ObjectResponse(WebhookDeliveryWire), ...errorResponses },
+      },
+    },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const d = await webhooks.get(authOf(req), requireId('whd', id));
       return sendObject(req, reply, deliveryToWire(d));
     },
@@ -89,10 +100,15 @@ export function webhooksRoutes(app: FastifyInstance, deps: { webhooks: WebhooksS
   app.post(
     '/webhooks/deliveries/:id/retry',
     {
-      schema: { tags, summary: 'Send a webhook delivery again now (same webhook-id)', params: IdParams },
+      schema: {
+        tags,
+        summary: 'Send a webhook delivery again now (same webhook-id)',
+        params: IdParams,
+        response: { 202: ObjectResponse(WebhookDeliveryWire), ...errorResponses },
+      },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const d = await webhooks.retry(authOf(req), requireId('whd', id));
       return sendObject(req, reply, deliveryToWire(d), {
         status: 202,
