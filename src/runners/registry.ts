@@ -1,6 +1,7 @@
 // Task kinds: kind → definition (option schema, accepted inputs, runner). Adding a kind is one runner file
 // plus one line in BUILT_IN_KINDS. POST /tasks validates against the kind's schema and GET /tasks-config is
 // generated from this table, so nothing else needs to change.
+import { adaptiveVideoKind } from './adaptive-video.runner.js';
 import { audioKind } from './audio.runner.js';
 import { imageKind } from './image.runner.js';
 import { ingestKind } from './ingest.runner.js';
@@ -14,6 +15,7 @@ export const BUILT_IN_KINDS: readonly TaskKindDefinition[] = [
   imageKind,
   audioKind,
   thumbnailsKind,
+  adaptiveVideoKind,
 ];
 
 export class TaskKindRegistry {

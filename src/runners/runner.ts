@@ -45,6 +45,12 @@ export interface OutputSpec {
   language?: string | null;
   /** the output the task's `output` field shows; exactly one per run (the first if none is marked) */
   primary?: boolean;
+  /**
+   * Further files of a package whose `localPath` is its entry point (an HLS master playlist and its media
+   * playlists and segments). Stored beside the file's blob (blobs/ partsKey) and deleted with it; `name`
+   * is the path relative to the entry point ("720p/seg_00001.m4s"); the file's filesize counts them all.
+   */
+  parts?: { localPath: string; name: string; type: string }[];
 }
 
 export interface RunnerContext {
@@ -58,8 +64,26 @@ export interface RunnerContext {
   /** 0-100 and seconds remaining; throttled and persisted by the engine */
   progress(percent: number, etaSeconds?: number | null): void;
   limits: Limits;
+  /** tasks this worker may run at once (its slots); encoders size their threads by it. Absent: 1 */
+  slots?: number;
   /** the public URL a file will have at folder/filename in this project (e.g. a VTT pointing at a sprite) */
   urlFor(folder: string | null, filename: string): string;
+  /**
+   * For kinds that look at their input as the API shows it (conditions, http): `{file, media, task}` wire
+   * objects of the input file, its media and this task.
+   */
+  subject?: Record<string, unknown>;
+  /** For http steps: POSTs JSON under the SSRF rules, signed with the project's webhook secret. */
+  post?(url: string, opts: { method: string; headers: Record<string, string>; body: string }): Promise<PostResult>;
+}
+
+/** What an http step's request came to. */
+export interface PostResult {
+  statusCode: number | null;
+  /** null on a 2xx */
+  error: string | null;
+  /** true when retrying cannot help (the URL is invalid or forbidden) */
+  permanent: boolean;
 }
 
 export interface RunResult {

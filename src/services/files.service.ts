@@ -5,6 +5,7 @@ import type { FileRow, MediaRepository } from '../store/media.repository.js';
 import type { Page } from '../store/paginate.js';
 import type { IngestService } from './ingest.service.js';
 import { checkMetadata, type Metadata, mergeMetadata } from './metadata.js';
+import { deleteFileBlobs } from './packages.js';
 import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 import type { AuthContext } from './projects.service.js';
 
@@ -88,6 +89,6 @@ export class FilesService {
       await this.repo.deleteFile(ctx.projectId, id, trx);
       await this.repo.updateMedia(ctx.projectId, row.media_id, { updated: now() }, trx);
     });
-    if (row.blob_key) await this.blobs.delete(row.blob_key);
+    await deleteFileBlobs(this.blobs, row);
   }
 }

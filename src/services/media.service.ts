@@ -5,6 +5,7 @@ import { now } from '../lib/time.js';
 import type { FileRow, MediaRepository, MediaRow } from '../store/media.repository.js';
 import type { Page } from '../store/paginate.js';
 import { checkMetadata, type Metadata, mergeMetadata } from './metadata.js';
+import { deleteFileBlobs } from './packages.js';
 import type { AuthContext } from './projects.service.js';
 
 export interface MediaWithFiles {
@@ -34,6 +35,7 @@ export class MediaService {
       alt: input.alt ?? null,
       metadata: metadata ? JSON.stringify(metadata) : null,
       created_by: ctx.keyId,
+      announced: null,
       created: ts,
       updated: ts,
     };
@@ -78,6 +80,6 @@ export class MediaService {
     if (!media) throw notFound('media', id);
     const files = await this.repo.filesOfMedia(ctx.projectId, [id]);
     await this.repo.transaction((trx) => this.repo.deleteMedia(ctx.projectId, id, trx));
-    await Promise.all(files.filter((f) => f.blob_key).map((f) => this.blobs.delete(f.blob_key!)));
+    await Promise.all(files.map((f) => deleteFileBlobs(this.blobs, f)));
   }
 }

@@ -24,6 +24,7 @@ import type { Lease, TaskRow, TasksRepository } from '../store/tasks.repository.
 import { deliveryUrlFor } from './delivery-url.js';
 import { newFileRow } from './file-rows.js';
 import type { IngestService } from './ingest.service.js';
+import { deleteFileBlobs, storeOutputBlobs } from './packages.js';
 import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 import { parseJson, type Serializer, type WireObject } from './serializers.js';
 import { acceptsDescription, article, aTask } from './task-options.js';
@@ -295,7 +296,8 @@ export class TaskRunService {
       const pick = (given: string | null | undefined, option: unknown): string | null =>
         given !== undefined ? given : isPrimary && typeof option === 'string' ? option : null;
       const blobKey = `${task.project_id}/${task.id}-${i}`;
-      const { size } = await this.deps.blobs.putFile(blobKey, spec.localPath, { contentType: spec.type });
+      // a package's parts (HLS segments) go beside it; size counts them all
+      const size = await storeOutputBlobs(this.deps.blobs, blobKey, spec);
       rows.push(
         newFileRow({
           projectId: task.project_id,
@@ -360,7 +362,7 @@ export class TaskRunService {
     } catch (err) {
       // keys belong to the task: after a lost lease another run may be writing them right now
       if (!(err instanceof LeaseLostError)) {
-        for (const f of files) await deps.blobs.delete(f.blob_key!).catch(() => {});
+        for (const f of files) await deleteFileBlobs(deps.blobs, f).catch(() => {});
       }
       throw err;
     }
