@@ -17,9 +17,13 @@ import {
 
 export type VideoFormat = 'mp4' | 'webm' | 'mov';
 export type VideoCodec = 'h264' | 'h265' | 'vp9' | 'av1';
+/** Encoder effort (beyond ittybit): the same quality target, reached with more or less CPU. */
+export type VideoSpeed = 'fastest' | 'fast' | 'balanced' | 'best';
 
 export const VIDEO_FORMATS: readonly VideoFormat[] = ['mp4', 'webm', 'mov'];
 export const VIDEO_CODECS: readonly VideoCodec[] = ['h264', 'h265', 'vp9', 'av1'];
+export const VIDEO_SPEEDS: readonly VideoSpeed[] = ['fastest', 'fast', 'balanced', 'best'];
+export const DEFAULT_VIDEO_SPEED: VideoSpeed = 'balanced';
 
 /** Which codecs each container may carry (spec §6.4 video: h264/h265→mp4/mov, vp9→webm, av1→mp4/webm). */
 export const CODECS_BY_FORMAT: Record<VideoFormat, readonly VideoCodec[]> = {
@@ -43,6 +47,7 @@ export interface VideoOptions {
   start?: number | string;
   end?: number | string;
   no_audio?: boolean;
+  speed?: string;
 }
 
 /** The probe facts the builder needs (a ProbeResult fits). Sizes are as displayed. */
@@ -58,8 +63,10 @@ export interface VideoInput {
 export interface VideoEnv {
   /** encoder names available (from ffmpegEncoders()); decides the AV1 encoder */
   encoders?: ReadonlySet<string>;
-  /** 'fast' trades compression for speed (tests, previews); default 'balanced' */
-  speed?: 'fast' | 'balanced';
+  /** the speed when the options name none (tests use 'fastest'); default 'balanced' */
+  speed?: VideoSpeed;
+  /** encoder threads for one task (see encoderThreads); absent: the encoder decides */
+  threads?: number;
 }
 
 export interface VideoPlan {
@@ -67,6 +74,7 @@ export interface VideoPlan {
   format: VideoFormat;
   codec: VideoCodec;
   encoder: string;
+  speed: VideoSpeed;
   audioCodec: 'aac' | 'opus' | null;
   mime: string;
   ext: string;
@@ -229,65 +237,105 @@ function parseFps(value: number | string | undefined): number | undefined {
   return Math.round(n * 1000) / 1000;
 }
 
+/**
+ * What each speed means per encoder. The CRF/CQ comes from quality alone, so a speed changes the CPU an
+ * encode costs (and a little of the file size at that quality), never the quality level asked for.
+ * `balanced` (the default) is x264 veryfast: a 1080p → 720p encode in well under real time on two cores,
+ * for a few per cent more bytes than x264's own default (medium) at the same CRF. docs/tasks.md shows it.
+ */
+export const SPEED_SETTINGS = {
+  x264: { fastest: 'ultrafast', fast: 'superfast', balanced: 'veryfast', best: 'slow' },
+  x265: { fastest: 'ultrafast', fast: 'superfast', balanced: 'veryfast', best: 'medium' },
+  // realtime drops the alt-ref frames, so it costs bytes; good mode's fastest setting is cpu-used 5
+  vp9: {
+    fastest: { deadline: 'realtime', cpuUsed: 8 },
+    fast: { deadline: 'realtime', cpuUsed: 6 },
+    balanced: { deadline: 'good', cpuUsed: 5 },
+    best: { deadline: 'good', cpuUsed: 2 },
+  },
+  svtav1: { fastest: 12, fast: 10, balanced: 8, best: 6 },
+  // the fallback AV1 encoder; only its realtime usage is fast at all
+  aom: {
+    fastest: { usage: 'realtime', cpuUsed: 8 },
+    fast: { usage: 'good', cpuUsed: 8 },
+    balanced: { usage: 'good', cpuUsed: 6 },
+    best: { usage: 'good', cpuUsed: 4 },
+  },
+} as const satisfies Record<string, Record<VideoSpeed, unknown>>;
+
+/** x264 gets no better past this many frame threads, and the lookahead latency grows. */
+const MAX_THREADS = 16;
+
+/**
+ * Encoder threads for one task when `slots` tasks may run at once on `cores` cores: with every slot busy
+ * the encoders together use about the cores once over (the OS schedules a little oversubscription
+ * well, not ten times over), and a task alone still encodes on two threads at least.
+ */
+export function encoderThreads(cores: number, slots: number): number {
+  const c = Math.max(1, Math.floor(cores));
+  const share = Math.ceil(c / Math.max(1, Math.floor(slots)));
+  return Math.min(MAX_THREADS, Math.max(Math.min(2, c), share));
+}
+
+/**
+ * log2 of the tile columns for VP9/AV1: enough for the threads (tiles are what their threads split),
+ * never narrower than 256 px, which the bitstream forbids. Unknown threads: 4 columns.
+ */
+export function tileColumnsLog2(width: number | undefined, threads: number | undefined): number {
+  const wanted = Math.ceil(Math.log2(Math.max(1, threads ?? 4)));
+  const fits = width ? Math.max(0, Math.floor(Math.log2(width / 256))) : wanted;
+  return Math.min(wanted, fits, 6);
+}
+
 function encoderArgs(
   codec: VideoCodec,
   env: VideoEnv,
+  speed: VideoSpeed,
   crf: number,
   bitrate: number | undefined,
+  width: number | undefined,
 ): { encoder: string; args: string[] } {
-  const fast = env.speed === 'fast';
+  const { threads } = env;
+  const tiles = () => ['-tile-columns', String(tileColumnsLog2(width, threads))];
   switch (codec) {
-    case 'h264':
-    case 'h265': {
-      const encoder = codec === 'h264' ? 'libx264' : 'libx265';
-      const args = [
-        '-c:v',
-        encoder,
-        '-preset',
-        fast ? 'ultrafast' : codec === 'h264' ? 'medium' : 'fast',
-        '-crf',
-        String(crf),
-      ];
+    case 'h264': {
+      const args = ['-c:v', 'libx264', '-preset', SPEED_SETTINGS.x264[speed], '-crf', String(crf)];
       // CRF with a cap: quality-driven, but never above the requested rate
       if (bitrate) args.push('-maxrate', String(bitrate), '-bufsize', String(bitrate * 2));
-      if (codec === 'h265') args.push('-tag:v', 'hvc1', '-x265-params', 'log-level=error');
-      return { encoder, args };
+      if (threads) args.push('-threads', String(threads));
+      return { encoder: 'libx264', args };
+    }
+    case 'h265': {
+      const args = ['-c:v', 'libx265', '-preset', SPEED_SETTINGS.x265[speed], '-crf', String(crf)];
+      if (bitrate) args.push('-maxrate', String(bitrate), '-bufsize', String(bitrate * 2));
+      // x265 ignores -threads; its thread pool is sized in its own parameters
+      const params = ['log-level=error', ...(threads ? [`pools=${threads}`] : [])];
+      args.push('-tag:v', 'hvc1', '-x265-params', params.join(':'));
+      return { encoder: 'libx265', args };
     }
     case 'vp9': {
+      const { deadline, cpuUsed } = SPEED_SETTINGS.vp9[speed];
       // -b:v 0 makes CRF constant quality; a bitrate turns it into constrained quality
-      const args = [
-        '-c:v',
-        'libvpx-vp9',
-        '-crf',
-        String(crf),
-        '-b:v',
-        bitrate ? String(bitrate) : '0',
-        '-row-mt',
-        '1',
-      ];
-      args.push('-deadline', fast ? 'realtime' : 'good', '-cpu-used', fast ? '8' : '4');
+      const args = ['-c:v', 'libvpx-vp9', '-crf', String(crf), '-b:v', bitrate ? String(bitrate) : '0'];
+      args.push('-deadline', deadline, '-cpu-used', String(cpuUsed), '-row-mt', '1', ...tiles());
+      if (threads) args.push('-threads', String(threads));
       return { encoder: 'libvpx-vp9', args };
     }
     case 'av1': {
       const has = (name: string) => !env.encoders || env.encoders.has(name);
       if (has('libsvtav1')) {
-        const args = ['-c:v', 'libsvtav1', '-preset', fast ? '12' : '8'];
+        const args = ['-c:v', 'libsvtav1', '-preset', String(SPEED_SETTINGS.svtav1[speed])];
         // SVT-AV1 in ffmpeg 5.x has no capped CRF; a bitrate switches it to VBR
         args.push(...(bitrate ? ['-b:v', String(bitrate)] : ['-crf', String(crf)]));
+        // ffmpeg 5.x does not pass -threads on to SVT-AV1; lp (logical processors) is its own knob
+        if (threads) args.push('-svtav1-params', `lp=${threads}`);
         return { encoder: 'libsvtav1', args };
       }
       if (has('libaom-av1')) {
-        const args = [
-          '-c:v',
-          'libaom-av1',
-          '-cpu-used',
-          fast ? '8' : '6',
-          '-row-mt',
-          '1',
-          '-crf',
-          String(crf),
-        ];
-        args.push('-b:v', bitrate ? String(bitrate) : '0');
+        const { usage, cpuUsed } = SPEED_SETTINGS.aom[speed];
+        const args = ['-c:v', 'libaom-av1', '-usage', usage, '-cpu-used', String(cpuUsed)];
+        args.push('-crf', String(crf), '-b:v', bitrate ? String(bitrate) : '0', '-row-mt', '1', ...tiles());
+        if (threads) args.push('-threads', String(threads));
         return { encoder: 'libaom-av1', args };
       }
       throw new OptionError('codec', 'codec av1 is not available: this ffmpeg has no AV1 encoder.', [
@@ -317,7 +365,8 @@ export function planVideo(
   const bitrate = parseBitrate(opts.bitrate, 300_000, 60_000_000);
   const trim = parseTrim(opts.start, opts.end, input.duration);
   const crf = crfFor(codec, quality);
-  const { encoder, args: videoArgs } = encoderArgs(codec, env, crf, bitrate);
+  const speed = parseChoice('speed', opts.speed, VIDEO_SPEEDS) ?? env.speed ?? DEFAULT_VIDEO_SPEED;
+  const { encoder, args: videoArgs } = encoderArgs(codec, env, speed, crf, bitrate, geometry.width);
   const withAudio = !opts.no_audio && input.hasAudio !== false;
   const audioCodec = withAudio ? (format === 'webm' ? 'opus' : 'aac') : null;
 
@@ -354,6 +403,7 @@ export function planVideo(
     format,
     codec,
     encoder,
+    speed,
     audioCodec,
     mime: FORMAT_MIME[format],
     ext: format,

@@ -1,10 +1,18 @@
 // video: transcode/resize/trim a video (spec §6.4 video). Defaults: same size and frame rate, H.264 +
 // AAC in MP4 with the moov atom in front (fast start).
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { ffmpegEncoders, runFfmpeg } from '../media/ffmpeg.js';
 import type { ProbeResult } from '../media/probe.js';
-import { planVideo, VIDEO_CODECS, VIDEO_FORMATS } from '../media/video-args.js';
+import {
+  DEFAULT_VIDEO_SPEED,
+  encoderThreads,
+  planVideo,
+  VIDEO_CODECS,
+  VIDEO_FORMATS,
+  VIDEO_SPEEDS,
+} from '../media/video-args.js';
 import {
   checkOptions,
   checkOutputPixels,
@@ -57,6 +65,13 @@ export const VideoTaskOptions = Type.Object(
         description: 'video bitrate cap in bits per second; default: decided by quality',
       }),
     ),
+    speed: Type.Optional(
+      StringEnum(VIDEO_SPEEDS, {
+        default: DEFAULT_VIDEO_SPEED,
+        description:
+          'encoder effort (beyond ittybit): fastest, fast, balanced or best. Quality stays as asked; slower speeds make smaller files and take longer',
+      }),
+    ),
     ...trimOptions,
     no_audio: Type.Optional(Type.Boolean({ default: false, description: 'drop the audio track' })),
     ...outputProps,
@@ -73,7 +88,8 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
     const encoders = await ffmpegEncoders();
     // the extension is only a name: the builder forces the muxer with -f
     const outPath = join(ctx.workDir, 'output');
-    const plan = planVideo(probe, options, path, outPath, { encoders });
+    const threads = encoderThreads(availableParallelism(), ctx.slots ?? 1);
+    const plan = planVideo(probe, options, path, outPath, { encoders, threads });
     checkOutputPixels(plan.width, plan.height, ctx);
 
     // the output's ffprobe starts with the transcode, so that its start-up costs no time
@@ -101,6 +117,6 @@ export const videoKind: TaskKindDefinition = {
   options: VideoTaskOptions,
   formats: [...VIDEO_FORMATS],
   description:
-    'Transcodes a video: size (px or %, fill/cover/contain), frame rate, format and codec, quality or bitrate, trim, audio removal. Default: the same size and rate as H.264/AAC MP4 with fast start.',
+    'Transcodes a video: size (px or %, fill/cover/contain), frame rate, format and codec, quality or bitrate, encoder speed, trim, audio removal. Default: the same size and rate as H.264/AAC MP4 with fast start.',
   run,
 };

@@ -10,7 +10,13 @@ import {
   parseSizeOption,
   parseTrim,
 } from '../../src/media/options.js';
-import { crfFor, planVideo, videoGeometry } from '../../src/media/video-args.js';
+import {
+  crfFor,
+  encoderThreads,
+  planVideo,
+  tileColumnsLog2,
+  videoGeometry,
+} from '../../src/media/video-args.js';
 
 const HD = { width: 1920, height: 1080, fps: 30, duration: 10, hasAudio: true };
 
@@ -321,12 +327,126 @@ describe('planVideo', () => {
   ])('planVideo refuses %o like the schema', (opts, option) => {
     expect(optionError(() => planVideo(HD, opts, 'i', 'o')).option).toBe(option);
   });
+});
 
-  it('fast speed picks fast presets', () => {
-    expect(argAfter(planVideo(HD, {}, 'i', 'o', { speed: 'fast' }).args, '-preset')).toBe('ultrafast');
-    expect(argAfter(planVideo(HD, { format: 'webm' }, 'i', 'o', { speed: 'fast' }).args, '-deadline')).toBe(
-      'realtime',
+describe('speed', () => {
+  const SVT = { encoders: new Set(['libsvtav1']) };
+  const AOM = { encoders: new Set(['libaom-av1']) };
+  // [options, env, the flags that must follow, in order, somewhere in the arguments]
+  it.each([
+    // H.264: veryfast by default (issue 14: medium took 0.63× real time where veryfast takes 0.37×)
+    [{}, {}, ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23']],
+    [{ speed: 'fastest' }, {}, ['-preset', 'ultrafast']],
+    [{ speed: 'fast' }, {}, ['-preset', 'superfast']],
+    [{ speed: 'balanced' }, {}, ['-preset', 'veryfast']],
+    [{ speed: 'best' }, {}, ['-preset', 'slow']],
+    [{ speed: 'FAST' }, {}, ['-preset', 'superfast']],
+    [{ codec: 'h265' }, {}, ['-c:v', 'libx265', '-preset', 'veryfast', '-crf', '28']],
+    [{ codec: 'h265', speed: 'fastest' }, {}, ['-preset', 'ultrafast']],
+    [{ codec: 'h265', speed: 'fast' }, {}, ['-preset', 'superfast']],
+    [{ codec: 'h265', speed: 'best' }, {}, ['-preset', 'medium']],
+    [{ codec: 'vp9' }, {}, ['-deadline', 'good', '-cpu-used', '5', '-row-mt', '1']],
+    [{ codec: 'vp9', speed: 'fastest' }, {}, ['-deadline', 'realtime', '-cpu-used', '8']],
+    [{ codec: 'vp9', speed: 'fast' }, {}, ['-deadline', 'realtime', '-cpu-used', '6']],
+    [{ codec: 'vp9', speed: 'best' }, {}, ['-deadline', 'good', '-cpu-used', '2']],
+    [{ codec: 'av1' }, SVT, ['-c:v', 'libsvtav1', '-preset', '8', '-crf', '35']],
+    [{ codec: 'av1', speed: 'fastest' }, SVT, ['-preset', '12']],
+    [{ codec: 'av1', speed: 'fast' }, SVT, ['-preset', '10']],
+    [{ codec: 'av1', speed: 'best' }, SVT, ['-preset', '6']],
+    [{ codec: 'av1' }, AOM, ['-c:v', 'libaom-av1', '-usage', 'good', '-cpu-used', '6', '-crf', '35']],
+    [{ codec: 'av1', speed: 'fastest' }, AOM, ['-usage', 'realtime', '-cpu-used', '8']],
+    [{ codec: 'av1', speed: 'fast' }, AOM, ['-usage', 'good', '-cpu-used', '8']],
+    [{ codec: 'av1', speed: 'best' }, AOM, ['-usage', 'good', '-cpu-used', '4']],
+    // the environment's speed is only the default: tests use fastest, a task's own option wins
+    [{}, { speed: 'fastest' }, ['-preset', 'ultrafast']],
+    [{ speed: 'best' }, { speed: 'fastest' }, ['-preset', 'slow']],
+  ] as const)('%o %o → %o', (opts, env, flags) => {
+    const args = planVideo(HD, opts, 'i', 'o', env).args;
+    const at = args.indexOf(flags[0]);
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(args.slice(at, at + flags.length)).toEqual(flags);
+  });
+
+  it('quality still decides the CRF at every speed', () => {
+    for (const speed of ['fastest', 'fast', 'balanced', 'best']) {
+      expect(argAfter(planVideo(HD, { speed, quality: 'high' }, 'i', 'o').args, '-crf')).toBe('20');
+      expect(argAfter(planVideo(HD, { speed, codec: 'vp9', quality: 90 }, 'i', 'o').args, '-crf')).toBe(
+        String(crfFor('vp9', 90)),
+      );
+    }
+  });
+
+  it('the plan says which speed it used', () => {
+    expect(planVideo(HD, {}, 'i', 'o').speed).toBe('balanced');
+    expect(planVideo(HD, { speed: 'fast' }, 'i', 'o').speed).toBe('fast');
+  });
+
+  it('an unknown speed is refused naming the choices', () => {
+    const err = optionError(() => planVideo(HD, { speed: 'ludicrous' }, 'i', 'o'));
+    expect(err.option).toBe('speed');
+    expect(err.allowed).toEqual(['fastest', 'fast', 'balanced', 'best']);
+  });
+
+  it.each([
+    // cores, slots, threads per encode
+    [2, 1, 2],
+    [2, 2, 2],
+    [1, 1, 1],
+    [1, 4, 1],
+    [4, 2, 2],
+    [8, 2, 4],
+    [16, 1, 16],
+    [64, 1, 16],
+    [64, 8, 8],
+    [8, 0, 8],
+  ])('encoderThreads(%i cores, %i slots) = %i', (cores, slots, threads) => {
+    expect(encoderThreads(cores, slots)).toBe(threads);
+  });
+
+  it.each([
+    // width, threads, log2 tile columns: enough for the threads, none narrower than 256 px
+    [1280, 2, 1],
+    [1280, 4, 2],
+    [1280, 16, 2],
+    [1920, 8, 2],
+    [3840, 16, 3],
+    [320, 4, 0],
+    [200, 2, 0],
+    [1920, 1, 0],
+    [undefined, undefined, 2],
+    [1920, undefined, 2],
+  ])('tileColumnsLog2(%s px, %s threads) = %i', (width, threads, log2) => {
+    expect(tileColumnsLog2(width, threads)).toBe(log2);
+  });
+
+  it('threads go to each encoder its own way', () => {
+    const env = { threads: 3, encoders: new Set(['libsvtav1']) };
+    const h264 = planVideo(HD, {}, 'i', 'o', env).args;
+    expect(argAfter(h264, '-threads')).toBe('3');
+    // after -i: the encoder's threads, not the decoder's
+    expect(h264.indexOf('-threads')).toBeGreaterThan(h264.indexOf('-i'));
+    expect(argAfter(planVideo(HD, { codec: 'h265' }, 'i', 'o', env).args, '-x265-params')).toBe(
+      'log-level=error:pools=3',
     );
+    const vp9 = planVideo(HD, { codec: 'vp9', width: 1280 }, 'i', 'o', env).args;
+    expect(argAfter(vp9, '-threads')).toBe('3');
+    expect(argAfter(vp9, '-tile-columns')).toBe('2');
+    expect(argAfter(planVideo(HD, { codec: 'av1' }, 'i', 'o', env).args, '-svtav1-params')).toBe('lp=3');
+    const aom = planVideo(HD, { codec: 'av1', width: 320 }, 'i', 'o', {
+      threads: 2,
+      encoders: new Set(['libaom-av1']),
+    });
+    expect(argAfter(aom.args, '-threads')).toBe('2');
+    expect(argAfter(aom.args, '-row-mt')).toBe('1');
+    expect(argAfter(aom.args, '-tile-columns')).toBe('0');
+  });
+
+  it('without a thread count the encoders choose their own', () => {
+    for (const codec of ['h264', 'vp9', 'av1']) {
+      expect(planVideo(HD, { codec }, 'i', 'o').args).not.toContain('-threads');
+    }
+    expect(argAfter(planVideo(HD, { codec: 'h265' }, 'i', 'o').args, '-x265-params')).toBe('log-level=error');
+    expect(planVideo(HD, { codec: 'av1' }, 'i', 'o').args).not.toContain('-svtav1-params');
   });
 });
 

@@ -177,6 +177,28 @@ describe('video runner', () => {
     expect(videoStream(ffprobe(capped.localPath))?.codec_name).toBe('h264');
   });
 
+  it('every speed gives a playable video at the asked size; fastest spends more bytes than best', async () => {
+    const sizes: Record<string, number> = {};
+    for (const speed of ['fastest', 'fast', 'balanced', 'best']) {
+      const out = only((await run(f('clip.mp4'), { speed, width: 160, end: 1 }).result).outputs);
+      expect(videoStream(ffprobe(out.localPath))).toMatchObject({
+        codec_name: 'h264',
+        width: 160,
+        height: 90,
+      });
+      sizes[speed] = out.facts!.filesize!;
+    }
+    expect(sizes.fastest).toBeGreaterThan(sizes.best);
+    const vp9 = only((await run(f('clip.mp4'), { format: 'webm', speed: 'fastest', end: 1 }).result).outputs);
+    expect(videoStream(ffprobe(vp9.localPath))?.codec_name).toBe('vp9');
+  });
+
+  it('an unknown speed is a permanent error naming the option', async () => {
+    const err = await fails(f('clip.mp4'), { speed: 'ludicrous' });
+    expect(err).toBeInstanceOf(PermanentTaskError);
+    expect(err.message).toContain('speed');
+  });
+
   it('a codec that does not fit the container is a permanent error naming the option', async () => {
     const err = await fails(f('clip.mp4'), { format: 'webm', codec: 'h264' });
     expect(err).toBeInstanceOf(PermanentTaskError);
