@@ -146,6 +146,8 @@ export interface HlsPlanOptions {
   /** x264 preset and CRF (from the video speed policy) */
   preset: string;
   crf: number;
+  /** encoder threads (x264 -threads); absent: x264 decides */
+  threads?: number;
   /** expected output duration, for progress */
   duration?: number;
 }
@@ -181,6 +183,7 @@ export function planHls(inPath: string, outDir: string, opts: HlsPlanOptions): H
   if (opts.withAudio) args.push('-map', '0:a:0');
   args.push('-map_metadata', '-1', '-map_chapters', '-1', '-sn', '-dn');
   args.push('-c:v', 'libx264', '-preset', opts.preset, '-profile:v', 'high', '-pix_fmt', 'yuv420p');
+  if (opts.threads) args.push('-threads', String(opts.threads));
   ladder.renditions.forEach((r, i) => {
     args.push(
       `-crf:v:${i}`,

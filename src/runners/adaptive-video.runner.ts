@@ -4,13 +4,21 @@
 // or given as `renditions`. The output is one File whose bytes are the master playlist and whose parts (the
 // rest of the package) are stored beside it.
 import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
-import { ffmpegEncoders, runFfmpeg } from '../media/ffmpeg.js';
+import { runFfmpeg } from '../media/ffmpeg.js';
 import { finishHlsPackage, HLS_MIME } from '../media/hls.js';
 import { computeLadder, DEFAULT_LADDER, type LadderConfig, planHls } from '../media/hls-ladder.js';
 import type { ProbeResult } from '../media/probe.js';
-import { planVideo } from '../media/video-args.js';
+import {
+  crfFor,
+  DEFAULT_VIDEO_SPEED,
+  encoderThreads,
+  SPEED_SETTINGS,
+  VIDEO_SPEEDS,
+  type VideoSpeed,
+} from '../media/video-args.js';
 import {
   checkOptions,
   checkOutputPixels,
@@ -65,6 +73,12 @@ export const AdaptiveVideoOptions = Type.Object(
       }),
     ),
     no_audio: Type.Optional(Type.Boolean({ default: false, description: 'drop the audio track' })),
+    speed: Type.Optional(
+      StringEnum(VIDEO_SPEEDS, {
+        default: DEFAULT_VIDEO_SPEED,
+        description: 'encoder effort, as for the video kind: fastest, fast, balanced or best',
+      }),
+    ),
     ...outputProps,
   },
   { additionalProperties: false },
@@ -73,19 +87,18 @@ export const AdaptiveVideoOptions = Type.Object(
 export type AdaptiveVideoOptions = Static<typeof AdaptiveVideoOptions>;
 
 /**
- * The H.264 preset and CRF the video kind's speed policy (media/video-args.ts planVideo) would use for this
- * source, so an HLS ladder is encoded at the same speed/quality trade-off as a progressive video.
+ * The H.264 preset, CRF and threads the video kind's speed policy (media/video-args.ts) gives this speed,
+ * so an HLS ladder is encoded at the same speed/quality trade-off as a progressive video.
  */
 export function speedPolicyH264(
-  probe: ProbeResult,
-  encoders: ReadonlySet<string>,
-): { preset: string; crf: number } {
-  const { args } = planVideo(probe, { codec: 'h264' }, 'in', 'out', { encoders });
-  const at = (flag: string) => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? args[i + 1] : undefined;
+  speed: VideoSpeed | undefined,
+  slots: number,
+): { preset: string; crf: number; threads: number } {
+  return {
+    preset: SPEED_SETTINGS.x264[speed ?? DEFAULT_VIDEO_SPEED],
+    crf: crfFor('h264', undefined),
+    threads: encoderThreads(availableParallelism(), slots),
   };
-  return { preset: at('-preset') ?? 'medium', crf: Number(at('-crf') ?? 23) };
 }
 
 /** The ladder and the ffmpeg plan for a probed source; pure (the runner and the benchmark share it). */
@@ -94,7 +107,7 @@ export function planAdaptive(
   options: AdaptiveVideoOptions,
   inPath: string,
   outDir: string,
-  encoder: { preset: string; crf: number },
+  encoder: { preset: string; crf: number; threads?: number },
   config: LadderConfig = DEFAULT_LADDER,
 ) {
   const ladder = computeLadder(probe, config, options.renditions);
@@ -106,6 +119,7 @@ export function planAdaptive(
     audioBitrate: config.audioBitrate,
     preset: encoder.preset,
     crf: encoder.crf,
+    threads: encoder.threads,
     duration: probe.duration,
   });
 }
@@ -116,7 +130,7 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
     const { path, probe } = await probeInput(ctx, 'adaptive_video', ['video']);
     const outDir = join(ctx.workDir, 'hls');
     await mkdir(outDir, { recursive: true });
-    const encoder = speedPolicyH264(probe, await ffmpegEncoders());
+    const encoder = speedPolicyH264(options.speed, ctx.slots ?? 1);
     const plan = planAdaptive(probe, options, path, outDir, encoder);
     const top = plan.variants[0].rendition;
     checkOutputPixels(top.width, top.height, ctx);
