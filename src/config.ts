@@ -86,6 +86,30 @@ export interface Config {
   secret?: string;
   webhooks: WebhookSettings;
   tasks: TaskSettings;
+  ai: AiSettings;
+}
+
+/** The intelligence kinds' engines (src/ai/, docs/intelligence.md). Unset means "not offered". */
+export interface AiSettings {
+  /** an OpenAI-compatible API root, e.g. http://127.0.0.1:11434/v1 (MEDIARY_AI_BASE_URL); private addresses allowed */
+  baseUrl?: string;
+  /** sent as the Bearer token (MEDIARY_AI_API_KEY) */
+  apiKey?: string;
+  /** chat and vision model for description, prompt, outline, chapter titles (MEDIARY_AI_MODEL) */
+  model?: string;
+  /** when set, speech goes to {baseUrl}/audio/transcriptions with this model (MEDIARY_AI_SPEECH_MODEL) */
+  speechModel?: string;
+  /** whisper.cpp's CLI (whisper-cli or main) and its ggml model (MEDIARY_WHISPER_BIN, MEDIARY_WHISPER_MODEL) */
+  whisperBin?: string;
+  whisperModel?: string;
+  /** pocketsphinx's acoustic model, dictionary and language model (MEDIARY_POCKETSPHINX_MODEL_DIR) */
+  pocketsphinxModelDir: string;
+  /** one request to the provider, ms (MEDIARY_AI_TIMEOUT_MS) */
+  timeoutMs: number;
+  /** further tries after a 429, 5xx, timeout or connection error (MEDIARY_AI_MAX_RETRIES) */
+  maxRetries: number;
+  /** provider requests one task may make, retries included (MEDIARY_AI_MAX_REQUESTS) */
+  maxRequestsPerTask: number;
 }
 
 export interface WebhookSettings {
@@ -251,6 +275,39 @@ export function loadConfig(env: Env = process.env, flags: Record<string, string 
       retryDelayMs: int(merged, 'MEDIARY_TASK_RETRY_DELAY_MS', 5000, 0),
       projectConcurrency: int(merged, 'MEDIARY_PROJECT_CONCURRENCY', 8, 0, 10_000),
     },
+    ai: loadAi(merged),
   };
   return Object.freeze(config);
+}
+
+function loadAi(env: Env): AiSettings {
+  const str = (name: string) => env[name]?.trim() || undefined;
+  const baseUrl = str('MEDIARY_AI_BASE_URL') ? origin(env, 'MEDIARY_AI_BASE_URL', '') : undefined;
+  const model = str('MEDIARY_AI_MODEL');
+  const speechModel = str('MEDIARY_AI_SPEECH_MODEL');
+  if ((model || speechModel) && !baseUrl) {
+    throw new ConfigError(
+      `${model ? 'MEDIARY_AI_MODEL' : 'MEDIARY_AI_SPEECH_MODEL'} needs MEDIARY_AI_BASE_URL (an OpenAI-compatible endpoint such as http://127.0.0.1:11434/v1)`,
+    );
+  }
+  const whisperBin = str('MEDIARY_WHISPER_BIN');
+  const whisperModel = str('MEDIARY_WHISPER_MODEL');
+  if (Boolean(whisperBin) !== Boolean(whisperModel)) {
+    throw new ConfigError('MEDIARY_WHISPER_BIN and MEDIARY_WHISPER_MODEL must be set together');
+  }
+  return {
+    baseUrl,
+    apiKey: str('MEDIARY_AI_API_KEY'),
+    model,
+    speechModel,
+    // a bare name is looked up on PATH when it is run, like ffmpeg's
+    whisperBin: whisperBin?.includes('/') ? resolve(whisperBin) : whisperBin,
+    whisperModel: whisperModel ? resolve(whisperModel) : undefined,
+    pocketsphinxModelDir: resolve(
+      str('MEDIARY_POCKETSPHINX_MODEL_DIR') ?? '/usr/share/pocketsphinx/model/en-us',
+    ),
+    timeoutMs: int(env, 'MEDIARY_AI_TIMEOUT_MS', 120_000, 100),
+    maxRetries: int(env, 'MEDIARY_AI_MAX_RETRIES', 3, 0, 10),
+    maxRequestsPerTask: int(env, 'MEDIARY_AI_MAX_REQUESTS', 50, 1, 10_000),
+  };
 }

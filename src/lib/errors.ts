@@ -53,6 +53,16 @@ export const ERROR_CATALOGUE = {
   cancelled: c(409, true),
   /** a media tool is not installed or not executable */
   tool_missing: c(500, true),
+  /** an intelligence kind whose provider (speech, LLM, nsfw) this server has not configured */
+  provider_not_configured: c(400),
+  /** the AI provider could not be reached, timed out or answered 429/5xx after the retries */
+  provider_unavailable: c(503, true),
+  /** the AI provider answered, but not with what was asked for (garbage, refusal, wrong shape) */
+  provider_invalid_response: c(502),
+  /** the provider refused the request (401/403/404/400: key, model name, payload): config, not chance */
+  provider_rejected: c(502),
+  /** a task used up its request cap on the AI provider (MEDIARY_AI_MAX_REQUESTS) */
+  provider_budget_exceeded: c(500),
   internal_error: c(500, true),
   unavailable: c(503, true),
 } as const satisfies Record<string, CodeInfo>;

@@ -523,3 +523,38 @@ export async function verifyTail(
     );
   }
 }
+
+export interface RunEngineOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** no output on stdout for this long → killed (whisper.cpp prints each segment as it goes) */
+  stallTimeoutMs?: number;
+  /** a name for messages ("whisper.cpp") */
+  name: string;
+}
+
+/**
+ * Runs another local engine (whisper.cpp) with the same care as ffmpeg: an argument array, never a shell;
+ * cancel, time limit and stall watchdog; a failure message from the tool's last words with paths cut.
+ * Returns its stdout and stderr.
+ */
+export async function runEngine(
+  bin: string,
+  args: string[],
+  opts: RunEngineOptions,
+): Promise<{ stdout: string; stderr: string }> {
+  const spawnOpts: SpawnOptions = {
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs,
+    stallTimeoutMs: opts.stallTimeoutMs,
+    keepStdout: true,
+  };
+  const res = await spawnCollect(bin, args, spawnOpts);
+  if (res.killedFor) throw killedError(opts.name, res.killedFor, spawnOpts);
+  if (res.code !== 0) {
+    const detail = scrubPaths(lastLines(res.stderr, 6), args);
+    const how = res.signal ? `was killed by ${res.signal}` : `failed (exit code ${res.code})`;
+    throw new MediaError('ffmpeg_failed', `${opts.name} ${how}${detail ? `: ${detail}` : '.'}`, { detail });
+  }
+  return { stdout: res.stdout, stderr: res.stderr };
+}

@@ -69,6 +69,11 @@ export interface RunnerContext {
   /** the public URL a file will have at folder/filename in this project (e.g. a VTT pointing at a sprite) */
   urlFor(folder: string | null, filename: string): string;
   /**
+   * The newest ready output of kind `kind` (e.g. a `speech` transcript) in the input's media, as a local
+   * file, so subtitles and chapters reuse a finished recognition instead of running it again. Null if none.
+   */
+  earlierOutput?(kind: string): Promise<{ localPath: string; cleanup(): Promise<void> } | null>;
+  /**
    * For kinds that look at their input as the API shows it (conditions, http): `{file, media, task}` wire
    * objects of the input file, its media and this task.
    */
@@ -103,6 +108,20 @@ export interface TaskKindDefinition {
   /** a short description for tasks-config and docs */
   description: string;
   run(ctx: RunnerContext): Promise<RunResult>;
+  /**
+   * Whether this server can run the kind (intelligence kinds need a configured provider) and which engine
+   * would. Absent: always available. Checked when a task is created (400 naming the setting) and listed in
+   * /tasks-config.
+   */
+  availability?(): KindAvailability;
+}
+
+export interface KindAvailability {
+  available: boolean;
+  /** the engine(s) that would run it, e.g. "pocketsphinx" or "openai-compatible (llava)" */
+  provider: string | null;
+  /** when not available: what to configure */
+  reason?: string;
 }
 
 /** A failure that retrying cannot fix (bad media, impossible options): the task fails at once. */
