@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
 import type { BlobStore } from './blobs/blob-store.js';
 import { createBlobStore } from './blobs/index.js';
+import { createAiProviders } from './ai/providers.js';
+import type { AiProviders } from './ai/types.js';
 import type { Config } from './config.js';
 import { loadOrCreateSecret, SecretBox } from './lib/secrets.js';
 import { configureMediaTools } from './media/ffmpeg.js';
-import { TaskKindRegistry } from './runners/registry.js';
+import { BUILT_IN_KINDS, intelligenceKinds, TaskKindRegistry } from './runners/registry.js';
 import type { TaskKindDefinition } from './runners/runner.js';
 import { DeliveryService } from './services/delivery.service.js';
 import { FilesService } from './services/files.service.js';
@@ -54,6 +56,8 @@ export interface AppContext {
   /** task webhook outbox; the dispatcher (worker/webhook-dispatcher.ts) decides when to send */
   webhooks: WebhooksService;
   kinds: TaskKindRegistry;
+  /** speech, chat/vision and nsfw engines, built once per process; the intelligence kinds run on them */
+  ai: AiProviders;
   tasks: TasksService;
   /** what running one task means; the worker (worker/engine.ts) calls it */
   runs: TaskRunService;
@@ -71,6 +75,8 @@ export interface AppContext {
 export interface ContextOptions {
   /** task kinds added to (or replacing) the built-in ones: the hook for test and benchmark kinds */
   kinds?: TaskKindDefinition[];
+  /** the AI engines (default: built from config.ai); tests pass their own, e.g. with short retry delays */
+  ai?: AiProviders;
 }
 
 export async function createContext(config: Config, opts: ContextOptions = {}): Promise<AppContext> {
@@ -97,7 +103,9 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     tasks: new TasksRepository(store),
   };
   const serializer = new Serializer(config.deliveryUrl);
-  const kinds = new TaskKindRegistry(opts.kinds);
+  const ai = opts.ai ?? createAiProviders(config.ai);
+  closers.push(() => ai.close());
+  const kinds = new TaskKindRegistry(opts.kinds, [...BUILT_IN_KINDS, ...intelligenceKinds(ai)]);
   const projects = new ProjectsService(repos.projects, box);
   const ingest = new IngestService(config, repos.media, blobs);
   const signatures = new SignaturesService(projects, config.deliveryUrl);
@@ -139,6 +147,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     uploads: new UploadsService(config, new UploadsRepository(store.db), repos.media, ingest),
     webhooks,
     kinds,
+    ai,
     tasks,
     runs,
     createWorker,

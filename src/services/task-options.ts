@@ -151,8 +151,23 @@ export function acceptsDescription(def: TaskKindDefinition): string {
   return `${def.accepts.map(article).join(' or ')} input`;
 }
 
-/** Throws AppError option_invalid (400) naming the first bad option and what it accepts. */
+/** A kind this server cannot run (an intelligence kind without its provider) is refused when a task is made. */
+export function checkAvailable(def: TaskKindDefinition): void {
+  const a = def.availability?.();
+  if (a && !a.available) {
+    throw new AppError(
+      'provider_not_configured',
+      `${aTask(def.kind)} cannot run on this server: ${a.reason ?? 'its provider is not configured'}.`,
+    );
+  }
+}
+
+/**
+ * Throws AppError option_invalid (400) naming the first bad option and what it accepts, or
+ * provider_not_configured (400) for a kind this server cannot run.
+ */
 export function validateOptions(def: TaskKindDefinition, options: Record<string, unknown>): void {
+  checkAvailable(def);
   const validate = validatorFor(def);
   if (validate(options)) return;
   const e = pickError(validate.errors ?? []);
@@ -200,6 +215,17 @@ export interface KindInfo {
   inputs: string[];
   formats?: string[];
   options: Record<string, OptionInfo>;
+  /** false when this server lacks the kind's provider (intelligence kinds); `reason` names the setting */
+  available: boolean;
+  /** the engine that would run it, for kinds that depend on one */
+  provider?: string | null;
+  reason?: string;
+}
+
+function availabilityInfo(def: TaskKindDefinition): Pick<KindInfo, 'available' | 'provider' | 'reason'> {
+  const a = def.availability?.();
+  if (!a) return { available: true };
+  return { available: a.available, provider: a.provider, ...(a.reason ? { reason: a.reason } : {}) };
 }
 
 /** GET /tasks-config: every kind with its formats and options (type, range, default) from its schema. */
@@ -214,6 +240,7 @@ export function describeKinds(defs: readonly TaskKindDefinition[]): Record<strin
       inputs: def.accepts === 'url' ? ['url'] : def.accepts === 'none' ? [] : [...def.accepts],
       ...(def.formats ? { formats: [...def.formats] } : {}),
       options,
+      ...availabilityInfo(def),
     };
   }
   return out;

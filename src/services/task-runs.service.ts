@@ -236,6 +236,15 @@ export class TaskRunService {
         signal,
         progress: run.progress,
         limits: deps.config.limits,
+        // the newest ready output of a kind in this media (subtitles reuse a finished speech transcript)
+        earlierOutput: async (kind) => {
+          if (!task.media_id) return null;
+          const files = await deps.media.filesOfMedia(task.project_id, [task.media_id]);
+          const file = files.filter((f) => f.kind === kind && f.status === 'ready' && f.blob_key).at(-1);
+          if (!file?.blob_key) return null;
+          const local = await deps.blobs.localFile(file.blob_key);
+          return { localPath: local.path, cleanup: local.cleanup };
+        },
         urlFor: (folder, filename) =>
           deliveryUrlFor(
             deps.config.deliveryUrl,
