@@ -42,6 +42,11 @@ export function stringToSign(path: string, expiry: number | string, method: stri
   return `${path}?expiry=${expiry}&method=${method}`;
 }
 
+/** What a package part's signature covers: no delivery path can produce it (paths never start "hls:"). */
+export function packageStringToSign(fileId: string, expiry: number | string): string {
+  return `hls:${fileId}?expiry=${expiry}`;
+}
+
 export function sign(key: string, message: string): string {
   return createHmac('sha256', key).update(message, 'utf8').digest('base64url');
 }
@@ -104,6 +109,42 @@ export class SignaturesService {
       signature,
       url: `${deliveryUrlFor(this.deliveryOrigin, auth.projectId, path)}?${query}`,
     };
+  }
+
+  /**
+   * The signature every part of a package (an HLS master's playlists and segments) carries when the
+   * package was opened through a signed or key-authorised URL: one HMAC, made with the same key, over the
+   * file id and the same expiry, so one signed master URL plays the whole package and nothing else.
+   */
+  async signPackage(projectId: string, keyId: string, fileId: string, expiry: number): Promise<string> {
+    const key = (await this.projects.activeKeySecrets(projectId)).find((k) => k.id === keyId);
+    if (!key) throw new AppError('token_invalid', 'The API key is not valid (unknown or revoked).');
+    return sign(key.key, packageStringToSign(fileId, expiry));
+  }
+
+  /** Checks a package part's signature (see signPackage); the same 403s as verify(). */
+  async verifyPackage(projectId: string, fileId: string, req: SignedRequest): Promise<{ keyId: string }> {
+    if (!req.signature) throw reject('This URL has no signature.');
+    if (req.expiry === undefined || !/^\d{1,15}$/.test(req.expiry)) {
+      throw reject('The signed URL has no valid expiry (a unix timestamp in seconds).');
+    }
+    if (Number(req.expiry) * 1000 < this.clock()) {
+      throw reject(`The signed URL expired at ${new Date(Number(req.expiry) * 1000).toISOString()}.`);
+    }
+    const provided = decodeSignature(req.signature);
+    if (!provided) throw reject('The signature is malformed (expected base64url of an HMAC-SHA256).');
+    const message = packageStringToSign(fileId, req.expiry);
+    let matched: string | undefined;
+    for (const key of await this.projects.activeKeySecrets(projectId)) {
+      const expected = createHmac('sha256', key.key).update(message, 'utf8').digest();
+      if (timingSafeEqual(expected, provided) && !matched) matched = key.id;
+    }
+    if (!matched) {
+      throw reject(
+        'The signature does not match this part of the package: it was made for another file or expiry.',
+      );
+    }
+    return { keyId: matched };
   }
 
   /**

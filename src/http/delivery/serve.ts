@@ -1,14 +1,18 @@
 // GET/HEAD of a delivery URL: access check, conditional requests, one byte range, and a stream from the blob
 // store (or a redirect to a presigned S3 URL). Nothing is buffered: the blob stream is piped to the socket.
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app-context.js';
 import { BlobNotFoundError, type ByteRange } from '../../blobs/blob-store.js';
 import { AppError } from '../../lib/errors.js';
 import type { DeliveryService, ReadGrant } from '../../services/delivery.service.js';
+import { rewriteMaster, rewriteMediaPlaylist } from '../../services/hls-delivery.js';
 import { keyAuth } from './key-auth.js';
 import { parseDeliveryPath } from './paths.js';
 
 const YEAR = 31_536_000;
+const MAX_PLAYLIST_BYTES = 4 * 1024 * 1024;
+const HLS_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 
 /** One `bytes=` range against `size`; null when absent, malformed or multiple (then the whole file is sent). */
 export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | null {
@@ -35,6 +39,17 @@ function etagMatches(header: string, etag: string): boolean {
 }
 
 function cacheControl(grant: ReadGrant, signedExpiry: number | undefined): string {
+  if (grant.playlist) {
+    // playlists are short-lived (they are rewritten per request); the master at a path may be replaced
+    if (grant.private) return 'private, no-cache';
+    return grant.byId ? 'public, max-age=60' : 'public, no-cache';
+  }
+  if (grant.part && !grant.private) return `public, max-age=${YEAR}, immutable`;
+  if (grant.part && signedExpiry === undefined) return 'private, no-cache';
+  if (grant.part) {
+    const left = Math.max(0, Math.min(YEAR, signedExpiry! - Math.floor(Date.now() / 1000)));
+    return `private, max-age=${left}`;
+  }
   if (!grant.private) return grant.byId ? `public, max-age=${YEAR}, immutable` : 'public, no-cache';
   if (grant.byId && signedExpiry !== undefined) {
     const left = Math.max(0, Math.min(YEAR, signedExpiry - Math.floor(Date.now() / 1000)));
@@ -45,6 +60,65 @@ function cacheControl(grant: ReadGrant, signedExpiry: number | undefined): strin
 
 export function serveRoute(ctx: AppContext, delivery: DeliveryService) {
   const { blobs, config } = ctx;
+
+  async function partSize(key: string): Promise<number> {
+    const st = await blobs.stat(key);
+    if (!st) throw new AppError('not_found', 'This part of the package does not exist.');
+    return st.size;
+  }
+
+  /** A package's playlist, rewritten for where it was asked for and how it was signed (hls-delivery.ts). */
+  async function servePlaylist(req: FastifyRequest, reply: FastifyReply, grant: ReadGrant, depth: number) {
+    const { file, playlist } = grant;
+    const key = grant.part?.key ?? (file.blob_key as string);
+    let text: string;
+    try {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for await (const chunk of await blobs.get(key)) {
+        total += (chunk as Buffer).length;
+        if (total > MAX_PLAYLIST_BYTES)
+          throw new Error(`playlist ${key} is over ${MAX_PLAYLIST_BYTES} bytes`);
+        chunks.push(chunk as Buffer);
+      }
+      text = Buffer.concat(chunks).toString('utf8');
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) {
+        reply.header('cache-control', 'no-store');
+        throw new AppError('not_found', 'This part of the package does not exist.');
+      }
+      throw err;
+    }
+    const q = playlist?.childQuery ?? null;
+    const body = Buffer.from(
+      playlist?.master ? rewriteMaster(text, file.id, depth, q) : rewriteMediaPlaylist(text, q),
+    );
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    reply.header('etag', etag);
+    reply.header('cache-control', cacheControl(grant, undefined));
+    reply.header('accept-ranges', 'bytes');
+    reply.header('x-content-type-options', 'nosniff');
+    const inm = req.headers['if-none-match'];
+    if (inm && etagMatches(inm, etag)) return reply.code(304).send();
+    const range = parseRange(req.headers.range, body.length);
+    if (range === 'unsatisfiable') {
+      reply.header('content-range', `bytes */${body.length}`);
+      reply.header('cache-control', 'no-store');
+      throw new AppError(
+        'range_not_satisfiable',
+        `The range "${req.headers.range}" is outside the playlist.`,
+      );
+    }
+    reply.type(HLS_CONTENT_TYPE);
+    const slice = range ? body.subarray(range.start, range.end + 1) : body;
+    if (range) {
+      reply.code(206);
+      reply.header('content-range', `bytes ${range.start}-${range.end}/${body.length}`);
+    }
+    reply.header('content-length', String(slice.length));
+    return reply.send(req.method === 'HEAD' ? undefined : slice);
+  }
+
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const target = parseDeliveryPath(req.url);
     const auth = await keyAuth(ctx.projects, req.headers.authorization);
@@ -55,8 +129,10 @@ export function serveRoute(ctx: AppContext, delivery: DeliveryService) {
       auth,
     });
     const file = grant.file;
-    const size = file.filesize;
-    const etag = `"${file.id}"`;
+    if (grant.playlist) return servePlaylist(req, reply, grant, target.segments.length);
+    const blobKey = grant.part?.key ?? (file.blob_key as string);
+    const size = grant.part ? await partSize(blobKey) : file.filesize;
+    const etag = grant.part ? `"${file.id}/${grant.part.name}"` : `"${file.id}"`;
     const modified = new Date(file.created);
     modified.setUTCMilliseconds(0);
     const signedExpiry = target.signed?.expiry ? Number(target.signed.expiry) : undefined;
@@ -73,11 +149,11 @@ export function serveRoute(ctx: AppContext, delivery: DeliveryService) {
       return reply.code(304).send();
     }
 
-    if (config.s3?.delivery === 'redirect' && blobs.presignedGetUrl && file.blob_key) {
+    if (config.s3?.delivery === 'redirect' && blobs.presignedGetUrl && blobKey) {
       const ttl = signedExpiry
         ? Math.max(1, Math.min(3600, signedExpiry - Math.floor(Date.now() / 1000)))
         : 3600;
-      const url = await blobs.presignedGetUrl(file.blob_key, ttl, file.type);
+      const url = await blobs.presignedGetUrl(blobKey, ttl, grant.part?.type ?? file.type);
       reply.header('cache-control', 'private, no-store');
       return reply.redirect(url, 302);
     }
@@ -94,7 +170,7 @@ export function serveRoute(ctx: AppContext, delivery: DeliveryService) {
         `The range "${req.headers.range}" is outside the file (${size} bytes).`,
       );
     }
-    reply.type(file.type);
+    reply.type(grant.part?.type ?? file.type);
     if (range) {
       reply.code(206);
       reply.header('content-range', `bytes ${range.start}-${range.end}/${size}`);
@@ -105,7 +181,7 @@ export function serveRoute(ctx: AppContext, delivery: DeliveryService) {
     }
     if (req.method === 'HEAD') return reply.send();
     try {
-      const stream = await blobs.get(file.blob_key as string, range ?? undefined);
+      const stream = await blobs.get(blobKey, range ?? undefined);
       return reply.send(stream);
     } catch (err) {
       if (err instanceof BlobNotFoundError) {
