@@ -10,6 +10,7 @@ const HELP = `mediary — self-hosted media processing API (ittybit-compatible)
 Usage:
   mediary start [--role all|api|worker] [--port N] [--delivery-port N] [--data-dir DIR] [--host H]
   mediary migrate
+  mediary doctor [--json]          which speech, chat and nsfw engines are configured and ready
   mediary projects list [--json]
   mediary projects create NAME [--json]
   mediary keys create --project NAME [--name LABEL] [--json]
@@ -79,6 +80,10 @@ export async function main(argv: string[]): Promise<number> {
       return projectsCommand(config, rest, opts);
     case 'keys':
       return keysCommand(config, rest, opts);
+    case 'doctor': {
+      const { doctorCommand } = await import('./doctor.js');
+      return doctorCommand(config, opts);
+    }
     case 'upload': {
       const { uploadCommand } = await import('./upload.js');
       return uploadCommand(config, argv, process.env);
