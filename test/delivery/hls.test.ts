@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partsPrefix } from '../../src/blobs/blob-store.js';
 import { type DeliveryTestApp, startDeliveryTestApp } from '../helpers/delivery.js';
+import { type HlsFixture, makePackage, playlistUris } from '../helpers/hls.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { makeClip, tempDir } from '../media/helpers.js';
 
@@ -25,17 +26,6 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-/** URIs of a playlist: non-tag lines and URI="…" attributes. */
-export function playlistUris(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n').map((l) => l.trim())) {
-    if (!line) continue;
-    if (line.startsWith('#')) for (const m of line.matchAll(/URI="([^"]+)"/g)) out.push(m[1]);
-    else out.push(line);
-  }
-  return out;
-}
-
 /** ffprobe in a child process (asynchronously: the delivery host answering it runs in this process). */
 async function ffprobeUrl(url: string): Promise<{ duration: number; codecs: string[] }> {
   const { stdout: out } = await promisify(execFile)(
@@ -45,40 +35,6 @@ async function ffprobeUrl(url: string): Promise<{ duration: number; codecs: stri
   );
   const json = JSON.parse(out) as { format: { duration: string }; streams: { codec_name: string }[] };
   return { duration: Number(json.format.duration), codecs: json.streams.map((s) => s.codec_name) };
-}
-
-export interface HlsFixture {
-  t: DeliveryTestApp;
-  // biome-ignore lint/suspicious/noExplicitAny: wire JSON
-  file: any;
-  mediaId: string;
-}
-
-/** Uploads clip.mp4 and runs an adaptive_video task on it; the package's File. */
-export async function makePackage(
-  t: DeliveryTestApp,
-  source: string,
-  options: Record<string, unknown> = {},
-): Promise<HlsFixture> {
-  const { readFileSync } = await import('node:fs');
-  const up = await t.send(`/${t.projectId}/src/${source.split('/').pop()}`, {
-    method: 'PUT',
-    body: readFileSync(source),
-    auth: true,
-    headers: { 'accept-version': '2025-08-20' },
-  });
-  expect(up.status).toBe(201);
-  const input = up.json;
-  const created = await t.request('/tasks', {
-    method: 'POST',
-    headers: { 'accept-version': '2025-08-20' },
-    body: { kind: 'adaptive_video', file_id: input.id, speed: 'fastest', segment_duration: 2, ...options },
-  });
-  expect(created.status, created.text).toBe(201);
-  await t.ctx.createWorker().runUntilIdle();
-  const task = await t.request(`/tasks/${created.json.id}`, { headers: { 'accept-version': '2025-08-20' } });
-  expect(task.json.status, JSON.stringify(task.json.error)).toBe('completed');
-  return { t, file: task.json.output, mediaId: input.media_id };
 }
 
 for (const storage of ['disk', 's3'] as const) {
