@@ -5,16 +5,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
-import type { BlobStore } from './blobs/blob-store.js';
-import { createBlobStore } from './blobs/index.js';
 import { createAiProviders } from './ai/providers.js';
 import type { AiProviders } from './ai/types.js';
+import type { BlobStore } from './blobs/blob-store.js';
+import { createBlobStore } from './blobs/index.js';
 import type { Config } from './config.js';
 import { loadOrCreateSecret, SecretBox } from './lib/secrets.js';
 import { configureMediaTools } from './media/ffmpeg.js';
 import { BUILT_IN_KINDS, intelligenceKinds, TaskKindRegistry } from './runners/registry.js';
 import type { TaskKindDefinition } from './runners/runner.js';
+import { AutomationsService } from './services/automations.service.js';
 import { DeliveryService } from './services/delivery.service.js';
+import { EventsService } from './services/events.service.js';
 import { FilesService } from './services/files.service.js';
 import { IngestService } from './services/ingest.service.js';
 import { MediaService } from './services/media.service.js';
@@ -25,7 +27,10 @@ import { TaskRunService } from './services/task-runs.service.js';
 import { TasksService } from './services/tasks.service.js';
 import { UploadsService } from './services/uploads.service.js';
 import { WebhooksService } from './services/webhooks.service.js';
+import { WorkflowsService } from './services/workflows.service.js';
+import { AutomationsRepository } from './store/automations.repository.js';
 import { migrate, openStore, type Store } from './store/db.js';
+import { EventsRepository } from './store/events.repository.js';
 import { MediaRepository } from './store/media.repository.js';
 import { ProjectsRepository } from './store/projects.repository.js';
 import { Signals } from './store/queue.js';
@@ -55,6 +60,9 @@ export interface AppContext {
   uploads: UploadsService;
   /** task webhook outbox; the dispatcher (worker/webhook-dispatcher.ts) decides when to send */
   webhooks: WebhooksService;
+  /** the event log every change writes, with its fan-out to webhook endpoints and automations */
+  events: EventsService;
+  automations: AutomationsService;
   kinds: TaskKindRegistry;
   /** speech, chat/vision and nsfw engines, built once per process; the intelligence kinds run on them */
   ai: AiProviders;
@@ -103,19 +111,39 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     tasks: new TasksRepository(store),
   };
   const serializer = new Serializer(config.deliveryUrl);
+  const automationsRepo = new AutomationsRepository(store.db);
   const ai = opts.ai ?? createAiProviders(config.ai);
   closers.push(() => ai.close());
   const kinds = new TaskKindRegistry(opts.kinds, [...BUILT_IN_KINDS, ...intelligenceKinds(ai)]);
   const projects = new ProjectsService(repos.projects, box);
-  const ingest = new IngestService(config, repos.media, blobs);
   const signatures = new SignaturesService(projects, config.deliveryUrl);
   const webhooks = new WebhooksService({
     repo: new WebhooksRepository(store.db, store.dialect),
     signals,
     projects,
+    box,
     config,
   });
-  const tasks = new TasksService({ config, repo: repos.tasks, media: repos.media, kinds, signals });
+  const events = new EventsService({
+    config,
+    repo: new EventsRepository(store.db),
+    automations: automationsRepo,
+    tasks: repos.tasks,
+    media: repos.media,
+    webhooks,
+    serializer,
+  });
+  const ingest = new IngestService(config, repos.media, blobs, signals, events);
+  const workflows = new WorkflowsService({ tasks: repos.tasks, media: repos.media, events });
+  const tasks = new TasksService({
+    config,
+    repo: repos.tasks,
+    media: repos.media,
+    kinds,
+    signals,
+    events,
+    workflows,
+  });
   const runs = new TaskRunService({
     config,
     tasks: repos.tasks,
@@ -124,8 +152,10 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     ingest,
     kinds,
     signals,
-    webhooks,
+    events,
+    workflows,
     serializer,
+    projects,
   });
   const createWorker = (engineOpts?: EngineOptions) =>
     new TaskEngine({ config, runs, log: (level, msg, data) => log[level](data ?? {}, msg) }, engineOpts);
@@ -139,13 +169,15 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     repos,
     signals,
     projects,
-    media: new MediaService(repos.media, blobs),
-    files: new FilesService(repos.media, blobs, ingest),
+    media: new MediaService(repos.media, blobs, signals, events),
+    files: new FilesService(repos.media, blobs, ingest, signals, events),
     ingest,
     signatures,
     delivery: new DeliveryService(repos.projects, projects, repos.media, signatures),
     uploads: new UploadsService(config, new UploadsRepository(store.db), repos.media, ingest),
     webhooks,
+    events,
+    automations: new AutomationsService({ repo: automationsRepo, kinds, config }),
     kinds,
     ai,
     tasks,

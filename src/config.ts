@@ -46,6 +46,12 @@ export interface Limits {
   ffprobePath?: string;
 }
 
+/** The event log (src/services/events.service.ts). */
+export interface EventSettings {
+  /** events older than this are pruned (MEDIARY_EVENT_RETENTION_DAYS) */
+  retentionDays: number;
+}
+
 /** The task engine (src/worker/). */
 export interface TaskSettings {
   /** runs per task before it fails for good (MEDIARY_TASK_MAX_ATTEMPTS) */
@@ -86,6 +92,7 @@ export interface Config {
   secret?: string;
   webhooks: WebhookSettings;
   tasks: TaskSettings;
+  events: EventSettings;
   ai: AiSettings;
 }
 
@@ -267,6 +274,9 @@ export function loadConfig(env: Env = process.env, flags: Record<string, string 
       // fractional hours are allowed so a short horizon can be tried out without waiting a day
       retryHours: num(merged, 'MEDIARY_WEBHOOK_RETRY_HOURS', 24, 0, 24 * 30),
       timeoutMs: int(merged, 'MEDIARY_WEBHOOK_TIMEOUT_MS', 5000, 100, 120_000),
+    },
+    events: {
+      retentionDays: num(merged, 'MEDIARY_EVENT_RETENTION_DAYS', 30, 0.001, 3650),
     },
     tasks: {
       maxAttempts: int(merged, 'MEDIARY_TASK_MAX_ATTEMPTS', 3, 1, 100),

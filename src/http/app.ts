@@ -10,6 +10,8 @@ import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
+import { automationsRoutes } from './routes/automations.routes.js';
+import { eventsRoutes } from './routes/events.routes.js';
 import { filesRoutes } from './routes/files.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
 import { projectRoutes } from './routes/project.routes.js';
@@ -120,6 +122,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     projectRoutes(api, ctx);
     tasksRoutes(api, ctx);
     webhooksRoutes(api, ctx);
+    automationsRoutes(api, ctx);
+    eventsRoutes(api, ctx);
   });
 
   // Known paths with an unsupported method answer 405 with Allow, not 404.

@@ -113,6 +113,21 @@ export const MediaWire = WireObject(
   'Media',
 );
 
+/** TaskSummary (spec §4.4): a workflow's step as its parent lists it. */
+export const TaskSummaryWire = WireObject(
+  {
+    id: Type.String(),
+    object: Type.Literal('task'),
+    kind: Type.String(),
+    status: Type.String(),
+    progress: Type.Integer(),
+    error: OrNull(Type.String()),
+    output_file_id: OrNull(Type.String()),
+  },
+  { created_by: Type.String(), parent_id: Type.String(), created: Timestamp, updated: Timestamp },
+  'TaskSummary',
+);
+
 /** Task (spec §4.4). */
 export const TaskWire = WireObject(
   {
@@ -132,6 +147,7 @@ export const TaskWire = WireObject(
     webhook_url: Type.String(),
     parent_id: Type.String(),
     results: Type.Unknown({ description: 'kind-specific results' }),
+    workflow: Type.Array(TaskSummaryWire, { description: 'a workflow task’s steps' }),
     created_by: Type.String(),
     started: Timestamp,
     completed: Timestamp,
@@ -146,7 +162,13 @@ export const TasksConfigWire = Type.Record(
   Type.String(),
   WireObject(
     { description: Type.String(), inputs: Type.Array(Type.String()) },
-    { formats: Type.Array(Type.String()), options: Type.Record(Type.String(), Type.Unknown()) },
+    {
+      formats: Type.Array(Type.String()),
+      options: Type.Record(Type.String(), Type.Unknown()),
+      available: Type.Boolean({ description: 'whether this server can run the kind now' }),
+      provider: OrNull(Type.String({ description: 'the engine that would run it' })),
+      reason: Type.String({ description: 'why not, naming the setting to configure' }),
+    },
   ),
 );
 
@@ -165,6 +187,8 @@ export const WebhookDeliveryWire = WireObject(
     last_status: OrNull(Type.Integer()),
     last_error: OrNull(Type.String()),
     payload: Type.Unknown({ description: 'the JSON body sent' }),
+    endpoint_id: OrNull(Type.String()),
+    event_id: OrNull(Type.String()),
     attempts: Type.Array(
       Type.Object({
         attempt: Type.Integer(),
@@ -179,6 +203,56 @@ export const WebhookDeliveryWire = WireObject(
   },
   {},
   'WebhookDelivery',
+);
+
+/** Beyond ittybit's G2/G3: an event of the outbox (spec §10.2). */
+export const EventWire = WireObject(
+  {
+    id: Type.String(),
+    object: Type.Literal('event'),
+    kind: Type.String(),
+    data: Type.Unknown({ description: 'the object the event is about' }),
+    created: Timestamp,
+  },
+  {},
+  'Event',
+);
+
+/** Automation (spec §4.5). */
+export const AutomationWire = WireObject(
+  {
+    id: Type.String(),
+    object: Type.Literal('automation'),
+    name: OrNull(Type.String()),
+    description: OrNull(Type.String()),
+    trigger: FreeObject,
+    workflow: Type.Array(Type.Unknown(), { description: 'the steps, as given' }),
+    status: Type.String({ description: 'active or paused' }),
+    created: Timestamp,
+    updated: Timestamp,
+  },
+  {},
+  'Automation',
+);
+
+/** A webhook endpoint (spec §10.2, G4 shape plus ISO timestamps). */
+export const WebhookEndpointWire = WireObject(
+  {
+    id: Type.String(),
+    object: Type.Literal('webhook_endpoint'),
+    url: Type.String(),
+    description: OrNull(Type.String()),
+    topics: Type.Array(Type.String()),
+    status: Type.String({ description: 'active or paused' }),
+  },
+  {
+    secret: Type.String({ description: 'whsec_…; on create, GET and rotate' }),
+    created: Timestamp,
+    updated: Timestamp,
+    created_at: Type.Integer({ description: 'unix seconds' }),
+    updated_at: Type.Integer({ description: 'unix seconds' }),
+  },
+  'WebhookEndpoint',
 );
 
 export const SignatureWire = WireObject(

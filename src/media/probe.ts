@@ -215,7 +215,10 @@ async function probeAndCache(
 function recheckLimits({ probe, image }: DetailedProbe, limits: ProbeLimits): void {
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
   const tooLong = (what: string, seconds: number) =>
-    new MediaError('media_too_large', `${what} lasts ${seconds} s; the limit is ${limits.maxDurationSeconds} s.`);
+    new MediaError(
+      'media_too_large',
+      `${what} lasts ${seconds} s; the limit is ${limits.maxDurationSeconds} s.`,
+    );
   const overDuration =
     probe.duration !== undefined && limits.maxDurationSeconds && probe.duration > limits.maxDurationSeconds;
   if (image) {

@@ -7,6 +7,8 @@ import { isIP } from 'node:net';
 import { describeNetError, FetchError, vetForRequest } from './safe-fetch.js';
 
 export interface PostOptions {
+  /** default POST */
+  method?: string;
   allowPrivate: boolean;
   timeoutMs: number;
   userAgent: string;
@@ -56,7 +58,7 @@ export async function postJson(
   const { url, host, lookup } = target;
   const secure = url.protocol === 'https:';
   const options: https.RequestOptions = {
-    method: 'POST',
+    method: opts.method ?? 'POST',
     hostname: host,
     port: url.port === '' ? undefined : Number(url.port),
     path: `${url.pathname}${url.search}`,

@@ -5,7 +5,9 @@ import type { AiProviders } from '../ai/types.js';
 import { adaptiveVideoKind } from './adaptive-video.runner.js';
 import { audioKind } from './audio.runner.js';
 import { chaptersKind } from './chapters.runner.js';
+import { conditionsKind } from './conditions.runner.js';
 import { descriptionKind } from './description.runner.js';
+import { httpKind } from './http.runner.js';
 import { imageKind } from './image.runner.js';
 import { ingestKind } from './ingest.runner.js';
 import { nsfwKind } from './nsfw.runner.js';
@@ -16,6 +18,7 @@ import { speechKind } from './speech.runner.js';
 import { subtitlesKind } from './subtitles.runner.js';
 import { thumbnailsKind } from './thumbnails.runner.js';
 import { videoKind } from './video.runner.js';
+import { workflowKind } from './workflow.runner.js';
 
 export const BUILT_IN_KINDS: readonly TaskKindDefinition[] = [
   ingestKind,
@@ -23,6 +26,9 @@ export const BUILT_IN_KINDS: readonly TaskKindDefinition[] = [
   imageKind,
   audioKind,
   thumbnailsKind,
+  workflowKind,
+  conditionsKind,
+  httpKind,
   adaptiveVideoKind,
 ];
 

@@ -79,7 +79,10 @@ export interface RunnerContext {
    */
   subject?: Record<string, unknown>;
   /** For http steps: POSTs JSON under the SSRF rules, signed with the project's webhook secret. */
-  post?(url: string, opts: { method: string; headers: Record<string, string>; body: string }): Promise<PostResult>;
+  post?(
+    url: string,
+    opts: { method: string; headers: Record<string, string>; body: string },
+  ): Promise<PostResult>;
 }
 
 /** What an http step's request came to. */
@@ -101,6 +104,8 @@ export interface TaskKindDefinition {
   kind: string;
   /** input media kinds the task accepts; 'url' for ingest; 'none' for kinds that take no file */
   accepts: InputKind[] | 'url' | 'none';
+  /** what the run needs beyond the input's bytes: the wire view of its input, a signed POST */
+  uses?: ('subject' | 'post')[];
   /** option schema (TypeBox) used to validate POST /tasks and to generate GET /tasks-config */
   options: TObject;
   /** output formats, for tasks-config */

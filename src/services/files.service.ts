@@ -3,6 +3,8 @@ import { invalid, notFound } from '../lib/errors.js';
 import { now } from '../lib/time.js';
 import type { FileRow, MediaRepository } from '../store/media.repository.js';
 import type { Page } from '../store/paginate.js';
+import type { Signals } from '../store/queue.js';
+import type { EventsService } from './events.service.js';
 import type { IngestService } from './ingest.service.js';
 import { checkMetadata, type Metadata, mergeMetadata } from './metadata.js';
 import { deleteFileBlobs } from './packages.js';
@@ -31,6 +33,8 @@ export class FilesService {
     private readonly repo: MediaRepository,
     private readonly blobs: BlobStore,
     private readonly ingest: IngestService,
+    private readonly signals: Signals,
+    private readonly events: EventsService,
   ) {}
 
   /** POST /files: synchronous URL ingest (spec §5.1). */
@@ -75,19 +79,51 @@ export class FilesService {
       next.filename = filename;
       next.path = joinPath(folder, filename);
     }
-    await this.repo.transaction(async (trx) => {
-      await this.repo.updateFile(ctx.projectId, id, next, trx);
-      await this.repo.updateMedia(ctx.projectId, row.media_id, { updated: next.updated }, trx);
+    return this.write(ctx, row, next);
+  }
+
+  /**
+   * PUT /files/{id}: folder, filename, ref and metadata as given; what is not given becomes empty (no folder,
+   * no ref, no metadata) and the filename falls back to `{file id}.{ext}` of the current name.
+   */
+  async replace(ctx: AuthContext, id: string, body: FilePatch): Promise<FileRow> {
+    const row = await this.get(ctx, id);
+    const folder = sanitizeFolder(body.folder ?? null);
+    const ext = /\.([A-Za-z0-9]{1,10})$/.exec(row.filename ?? '')?.[1];
+    let filename = `${row.id}${ext ? `.${ext}` : ''}`;
+    if (body.filename !== undefined && body.filename !== null) {
+      const given = sanitizeFilename(body.filename);
+      if (!given) throw invalid('filename must contain at least one usable character');
+      filename = given;
+    }
+    const metadata = checkMetadata(body.metadata ?? null);
+    return this.write(ctx, row, {
+      folder,
+      filename,
+      path: joinPath(folder, filename),
+      ref: body.ref ?? null,
+      metadata: metadata ? JSON.stringify(metadata) : null,
+      updated: now(),
     });
-    return this.get(ctx, id);
+  }
+
+  private async write(ctx: AuthContext, row: FileRow, next: Partial<FileRow>): Promise<FileRow> {
+    await this.signals.transact(async (tx) => {
+      await this.repo.updateFile(ctx.projectId, row.id, next, tx.db);
+      await this.repo.updateMedia(ctx.projectId, row.media_id, { updated: next.updated }, tx.db);
+      const updated = await this.repo.getFile(ctx.projectId, row.id, tx.db);
+      if (updated) await this.events.fileChanged(tx, 'file.updated', updated);
+    });
+    return this.get(ctx, row.id);
   }
 
   /** Removes the file from its media (files and urls) and deletes its bytes. */
   async delete(ctx: AuthContext, id: string): Promise<void> {
     const row = await this.get(ctx, id);
-    await this.repo.transaction(async (trx) => {
-      await this.repo.deleteFile(ctx.projectId, id, trx);
-      await this.repo.updateMedia(ctx.projectId, row.media_id, { updated: now() }, trx);
+    await this.signals.transact(async (tx) => {
+      await this.repo.deleteFile(ctx.projectId, id, tx.db);
+      await this.repo.updateMedia(ctx.projectId, row.media_id, { updated: now() }, tx.db);
+      await this.events.fileChanged(tx, 'file.deleted', row);
     });
     await deleteFileBlobs(this.blobs, row);
   }

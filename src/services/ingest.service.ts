@@ -12,6 +12,8 @@ import { probeFile } from '../media/probe.js';
 import { sniffFile } from '../media/sniff.js';
 import { FetchError, fetchToFile } from '../net/safe-fetch.js';
 import type { FileRow, MediaRepository, MediaRow } from '../store/media.repository.js';
+import type { Signals } from '../store/queue.js';
+import type { EventsService } from './events.service.js';
 import { fileBlobKey, newFileRow } from './file-rows.js';
 import { checkMetadata, type Metadata } from './metadata.js';
 
@@ -34,31 +36,21 @@ export interface IngestScope {
   projectId: string;
 }
 
-export type MediaCreatedListener = (
-  projectId: string,
-  mediaId: string,
-  fileId: string,
-) => void | Promise<void>;
-
 /** What a failed probe means for the API caller: the media's own fault keeps its code; a tool's reads as corrupt. */
 export function mediaErrorToApp(err: MediaError): AppError {
-  const code = err.code === 'media_too_large' || err.code === 'media_unsupported' ? err.code : 'media_corrupt';
+  const code =
+    err.code === 'media_too_large' || err.code === 'media_unsupported' ? err.code : 'media_corrupt';
   return new AppError(code, err.message, { cause: err, retryable: err.retryable });
 }
 
 export class IngestService {
-  private readonly listeners: MediaCreatedListener[] = [];
-
   constructor(
     private readonly config: Config,
     private readonly repo: MediaRepository,
     private readonly blobs: BlobStore,
+    private readonly signals: Signals,
+    private readonly events: EventsService,
   ) {}
-
-  /** Automations subscribe here; called after the transaction that created a new media commits. */
-  onMediaCreated(listener: MediaCreatedListener): void {
-    this.listeners.push(listener);
-  }
 
   tempPath(): string {
     return join(this.config.dataDir, 'tmp', `ingest-${Date.now()}-${randomBytes(6).toString('hex')}`);
@@ -158,7 +150,8 @@ export class IngestService {
     });
     const ts = row.created;
     try {
-      await this.repo.transaction(async (trx) => {
+      await this.signals.transact(async (tx) => {
+        const trx = tx.db;
         if (newMedia) {
           await this.repo.insertMedia(
             {
@@ -168,6 +161,7 @@ export class IngestService {
               alt: null,
               metadata: null,
               created_by: opts.createdBy,
+              announced: null,
               created: ts,
               updated: ts,
             },
@@ -179,15 +173,12 @@ export class IngestService {
           await this.repo.updateMedia(scope.projectId, mediaId, { updated: ts }, trx);
         }
         await this.repo.insertFile(row, trx);
+        // file.created, and media.created for a media's first file: automations start from these
+        await this.events.fileCreated(tx, row);
       });
     } catch (err) {
       await this.blobs.delete(blobKey);
       throw err;
-    }
-    if (newMedia) {
-      for (const l of this.listeners) {
-        await Promise.resolve(l(scope.projectId, mediaId, fileId)).catch(() => {});
-      }
     }
     return row;
   }

@@ -4,6 +4,8 @@ import { newId } from '../lib/ids.js';
 import { now } from '../lib/time.js';
 import type { FileRow, MediaRepository, MediaRow } from '../store/media.repository.js';
 import type { Page } from '../store/paginate.js';
+import type { Signals } from '../store/queue.js';
+import type { EventsService } from './events.service.js';
 import { checkMetadata, type Metadata, mergeMetadata } from './metadata.js';
 import { deleteFileBlobs } from './packages.js';
 import type { AuthContext } from './projects.service.js';
@@ -23,6 +25,8 @@ export class MediaService {
   constructor(
     private readonly repo: MediaRepository,
     private readonly blobs: BlobStore,
+    private readonly signals: Signals,
+    private readonly events: EventsService,
   ) {}
 
   async create(ctx: AuthContext, input: MediaPatch): Promise<MediaWithFiles> {
@@ -70,7 +74,30 @@ export class MediaService {
     if (patch.metadata !== undefined) {
       next.metadata = mergeMetadata(media.metadata, checkMetadata(patch.metadata) ?? null);
     }
-    await this.repo.updateMedia(ctx.projectId, id, next);
+    return this.write(ctx, id, next);
+  }
+
+  /** PUT /media/{id}: title, alt and metadata as given; what is not given becomes empty. */
+  async replace(ctx: AuthContext, id: string, body: MediaPatch): Promise<MediaWithFiles> {
+    const media = await this.repo.getMedia(ctx.projectId, id);
+    if (!media) throw notFound('media', id);
+    const metadata = checkMetadata(body.metadata ?? null);
+    return this.write(ctx, id, {
+      title: body.title ?? null,
+      alt: body.alt ?? null,
+      metadata: metadata ? JSON.stringify(metadata) : null,
+      updated: now(),
+    });
+  }
+
+  private async write(ctx: AuthContext, id: string, next: Partial<MediaRow>): Promise<MediaWithFiles> {
+    await this.signals.transact(async (tx) => {
+      await this.repo.updateMedia(ctx.projectId, id, next, tx.db);
+      const media = await this.repo.getMedia(ctx.projectId, id, tx.db);
+      if (!media) return;
+      const files = await this.repo.filesOfMedia(ctx.projectId, [id], tx.db);
+      await this.events.mediaChanged(tx, 'media.updated', media, files);
+    });
     return this.get(ctx, id);
   }
 
@@ -79,7 +106,10 @@ export class MediaService {
     const media = await this.repo.getMedia(ctx.projectId, id);
     if (!media) throw notFound('media', id);
     const files = await this.repo.filesOfMedia(ctx.projectId, [id]);
-    await this.repo.transaction((trx) => this.repo.deleteMedia(ctx.projectId, id, trx));
+    await this.signals.transact(async (tx) => {
+      await this.repo.deleteMedia(ctx.projectId, id, tx.db);
+      await this.events.mediaChanged(tx, 'media.deleted', media, files);
+    });
     await Promise.all(files.map((f) => deleteFileBlobs(this.blobs, f)));
   }
 }

@@ -134,7 +134,7 @@ export class Serializer {
    * Task (spec §4.4). `input` is the input file as it was when the task got it (or `{url}` until a URL
    * input is ingested); `output` is the primary output file as it is now; `eta` only while processing.
    */
-  task(row: TaskRow, output: FileRow | null): WireObject {
+  task(row: TaskRow, output: FileRow | null, children?: TaskRow[]): WireObject {
     const input = parseJson<FileRow>(row.input_snapshot);
     return {
       id: row.id,
@@ -151,9 +151,27 @@ export class Serializer {
       webhook_url: opt(row.webhook_url),
       parent_id: opt(row.parent_id),
       results: parseJson(row.results) ?? undefined,
+      workflow: children?.map((c) => this.taskSummary(c)),
       created_by: opt(row.created_by),
       started: opt(row.started),
       completed: opt(row.completed),
+      created: row.created,
+      updated: row.updated,
+    };
+  }
+
+  /** TaskSummary (spec §4.4): a workflow's step as its parent lists it. */
+  taskSummary(row: TaskRow): WireObject {
+    return {
+      id: row.id,
+      object: 'task',
+      kind: row.kind,
+      status: row.status,
+      progress: Math.round(row.progress),
+      error: row.error,
+      output_file_id: row.output_file_id,
+      created_by: opt(row.created_by),
+      parent_id: opt(row.parent_id),
       created: row.created,
       updated: row.updated,
     };

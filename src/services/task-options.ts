@@ -114,17 +114,23 @@ function pickError(errors: ErrorObject[]): ErrorObject {
   );
 }
 
-function describeError(def: TaskKindDefinition, options: Record<string, unknown>, e: ErrorObject): string {
+function describeError(
+  def: TaskKindDefinition,
+  options: Record<string, unknown>,
+  e: ErrorObject,
+  prefix = '',
+): string {
   const kind = def.kind;
+  const at = (name: string) => (prefix ? `${prefix}.${name}` : name);
   if (e.keyword === 'additionalProperties') {
-    const name = optionName(e.instancePath, String(e.params.additionalProperty));
+    const name = at(optionName(e.instancePath, String(e.params.additionalProperty)));
     const props = Object.keys((e.parentSchema as Schema | undefined)?.properties ?? {});
     return `Unknown option "${name}" for ${kind} tasks; the options are: ${props.join(', ')}.`;
   }
   if (e.keyword === 'required') {
-    return `Missing option "${optionName(e.instancePath, String(e.params.missingProperty))}" for ${kind} tasks.`;
+    return `Missing option "${at(optionName(e.instancePath, String(e.params.missingProperty)))}" for ${kind} tasks.`;
   }
-  const name = optionName(e.instancePath) || 'options';
+  const name = at(optionName(e.instancePath) || 'options');
   const schema = (e.parentSchema ?? {}) as Schema;
   const got = show(valueAt(options, e.instancePath));
   const values = allowedValues(schema);
@@ -166,12 +172,17 @@ export function checkAvailable(def: TaskKindDefinition): void {
  * Throws AppError option_invalid (400) naming the first bad option and what it accepts, or
  * provider_not_configured (400) for a kind this server cannot run.
  */
-export function validateOptions(def: TaskKindDefinition, options: Record<string, unknown>): void {
+export function validateOptions(
+  def: TaskKindDefinition,
+  options: Record<string, unknown>,
+  /** where the options sit in a larger body, e.g. `workflow[1].next[0]`; names the option in the message */
+  prefix = '',
+): void {
   checkAvailable(def);
   const validate = validatorFor(def);
   if (validate(options)) return;
   const e = pickError(validate.errors ?? []);
-  throw new AppError('option_invalid', describeError(def, options, e));
+  throw new AppError('option_invalid', describeError(def, options, e, prefix));
 }
 
 export interface OptionInfo {

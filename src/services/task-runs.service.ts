@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { backoff } from '../lib/backoff.js';
 import { AppError } from '../lib/errors.js';
 import { scrubPaths } from '../media/ffmpeg.js';
+import { type PostOutcome, postJson } from '../net/post-json.js';
 import type { TaskKindRegistry } from '../runners/registry.js';
 import {
   type OutputSpec,
@@ -22,13 +23,16 @@ import type { FileRow, MediaRepository } from '../store/media.repository.js';
 import type { SignalMessage, Signals, Tx } from '../store/queue.js';
 import type { Lease, TaskRow, TasksRepository } from '../store/tasks.repository.js';
 import { deliveryUrlFor } from './delivery-url.js';
+import type { EventsService } from './events.service.js';
 import { newFileRow } from './file-rows.js';
 import type { IngestService } from './ingest.service.js';
 import { deleteFileBlobs, storeOutputBlobs } from './packages.js';
 import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
-import { parseJson, type Serializer, type WireObject } from './serializers.js';
+import type { ProjectsService } from './projects.service.js';
+import { parseJson, type Serializer } from './serializers.js';
 import { acceptsDescription, article, aTask } from './task-options.js';
-import type { WebhooksService } from './webhooks.service.js';
+import { webhookHeaders } from './webhook-signature.js';
+import type { WorkflowsService } from './workflows.service.js';
 
 export type { Lease, SignalMessage, TaskRow };
 
@@ -89,8 +93,10 @@ export interface TaskRunDeps {
   ingest: IngestService;
   kinds: TaskKindRegistry;
   signals: Signals;
-  webhooks: WebhooksService;
+  events: EventsService;
+  workflows: WorkflowsService;
   serializer: Serializer;
+  projects: ProjectsService;
 }
 
 const MAX_RETRY_DELAY_MS = 10 * 60_000;
@@ -107,21 +113,6 @@ export function classifyFailure(err: unknown): { message: string; permanent: boo
   const raw = err instanceof Error ? err.message : String(err);
   const message = scrubPaths(raw).slice(0, 500) || 'The task failed with an internal error.';
   return { message, permanent: false };
-}
-
-/** The webhook body (spec §10.1 [INF]): the task, `results`, and the ids a receiver routes by. */
-export function taskWebhookPayload(
-  serializer: Serializer,
-  task: TaskRow,
-  output: FileRow | null,
-): WireObject {
-  return {
-    ...serializer.task(task, output),
-    results: output ? serializer.file(output) : (parseJson(task.results) ?? null),
-    project_id: task.project_id,
-    automation_id: task.automation_id,
-    completed: task.completed,
-  };
 }
 
 export class TaskRunService {
@@ -184,10 +175,7 @@ export class TaskRunService {
   async reapExpired(now: number): Promise<TaskRow[]> {
     return this.deps.signals.transact(async (tx) => {
       const rows = await this.deps.tasks.reapExpired(tx.db, iso(now));
-      for (const row of rows) {
-        await this.announce(tx, row, null);
-        tx.signal('tasks', { type: 'finished', id: row.id, status: row.status });
-      }
+      for (const row of rows) await this.ended(tx, row, null);
       return rows;
     });
   }
@@ -205,8 +193,19 @@ export class TaskRunService {
     try {
       // claims only pick known kinds; this guards a registry that changed under a running worker
       if (!def) throw new PermanentTaskError(`This server has no task kind "${task.kind}".`);
+      await this.deps.signals
+        .transact((tx) => this.deps.events.taskChanged(tx, 'task.processing', task))
+        .catch((err) =>
+          run.log('warn', 'could not write task.processing', { task: task.id, err: String(err) }),
+        );
       if (!task.input_file_id && task.input_url) task = await this.ingestInput(run, def);
       throwIfAborted(signal);
+      if (def.kind === 'workflow') {
+        // a workflow's work is its steps: queue them and leave the parent waiting for them
+        const parent = task;
+        await deps.signals.transact((tx) => deps.workflows.start(tx, parent, iso(run.now())));
+        return;
+      }
 
       let input: RunnerContext['input'];
       if (task.input_file_id) {
@@ -214,15 +213,23 @@ export class TaskRunService {
         if (!file) throw new PermanentTaskError(`The input file ${task.input_file_id} no longer exists.`);
         checkAccepts(def, file, Boolean(task.input_url));
         if (!file.blob_key) throw new PermanentTaskError('The input file has no stored bytes.');
-        const local = await deps.blobs.localFile(file.blob_key);
-        cleanupInput = local.cleanup;
-        input = { file, localPath: local.path };
+        if (def.uses?.includes('subject')) {
+          // kinds that read the input's facts (conditions, http) never need its bytes
+          input = { file, localPath: '' };
+        } else {
+          const local = await deps.blobs.localFile(file.blob_key);
+          cleanupInput = local.cleanup;
+          input = { file, localPath: local.path };
+        }
       } else if (def.accepts !== 'none') {
         throw new PermanentTaskError(`${aTask(def.kind)} needs ${acceptsDescription(def)}.`);
       }
 
       workDir = await mkdtemp(join(deps.config.dataDir, 'tmp', `${task.id}-`));
+      const subject = def.uses?.includes('subject') ? await this.subject(task) : undefined;
       const result = await def.run({
+        subject,
+        post: def.uses?.includes('post') ? (url, opts) => this.post(task, url, opts) : undefined,
         task: {
           id: task.id,
           projectId: task.project_id,
@@ -262,6 +269,36 @@ export class TaskRunService {
       await cleanupInput?.().catch(() => {});
       if (workDir) await removeWorkDir(workDir);
     }
+  }
+
+  /** The input as the API shows it, for kinds that look at it: `{file, media, task}`. */
+  private async subject(task: TaskRow): Promise<Record<string, unknown>> {
+    const { media, serializer } = this.deps;
+    const file = task.input_file_id ? await media.getFile(task.project_id, task.input_file_id) : undefined;
+    const mediaRow = task.media_id ? await media.getMedia(task.project_id, task.media_id) : undefined;
+    const files = mediaRow ? await media.filesOfMedia(task.project_id, [mediaRow.id]) : [];
+    return {
+      file: file ? serializer.file(file) : null,
+      media: mediaRow ? serializer.media(mediaRow, files) : null,
+      task: serializer.task(task, null),
+    };
+  }
+
+  /** An http step's request: the SSRF rules of net/, signed like the project's webhooks. */
+  private async post(
+    task: TaskRow,
+    url: string,
+    opts: { method: string; headers: Record<string, string>; body: string },
+  ): Promise<PostOutcome> {
+    const secret = await this.deps.projects.webhookSecret(task.project_id);
+    const signed = webhookHeaders(secret, task.id, Math.floor(Date.now() / 1000), opts.body);
+    return postJson(url, { ...opts.headers, ...signed }, opts.body, {
+      method: opts.method,
+      allowPrivate: this.deps.config.allowPrivateUrls,
+      timeoutMs: this.deps.config.webhooks.timeoutMs,
+      userAgent: 'mediary-workflows',
+      what: 'The http step URL',
+    });
   }
 
   /** A URL input becomes a File (and Media) before the runner starts; the task remembers it for retries. */
@@ -362,11 +399,13 @@ export class TaskRunService {
           if (!(await deps.media.updateMedia(task.project_id, task.media_id!, { updated: ts }, tx.db)))
             throw new PermanentTaskError('The media of this task was deleted while the task ran.');
           await deps.media.insertFiles(files, tx.db);
+          for (const f of files) {
+            await deps.events.fileCreated(tx, f, { fromAutomation: task.automation_id !== null });
+          }
         } else if (outputId) {
           output = (await deps.media.getFile(task.project_id, outputId, tx.db)) ?? null;
         }
-        await this.announce(tx, row, output);
-        tx.signal('tasks', { type: 'finished', id: row.id, status: row.status });
+        await this.ended(tx, row, output);
       });
     } catch (err) {
       // keys belong to the task: after a lost lease another run may be writing them right now
@@ -375,6 +414,12 @@ export class TaskRunService {
       }
       throw err;
     }
+  }
+
+  /** A task reached completed or failed: its event and webhook, and its workflow moves on. */
+  private async ended(tx: Tx, task: TaskRow, output: FileRow | null): Promise<void> {
+    await this.deps.events.taskEnded(tx, task, output);
+    await this.deps.workflows.onTaskEnded(tx, task, output);
   }
 
   private async fail(run: RunContext, task: TaskRow, err: unknown): Promise<void> {
@@ -424,25 +469,12 @@ export class TaskRunService {
           updated: ts,
         });
         if (!row) return;
-        await this.announce(tx, row, null);
-        tx.signal('tasks', { type: 'finished', id: row.id, status: 'failed' });
+        await this.ended(tx, row, null);
       });
     } catch (e) {
       // the lease lapses and the task is claimed again: nothing is lost
       run.log('error', 'could not record the failure', { task: task.id, err: String(e) });
     }
-  }
-
-  /** The finished task's webhook, written in the transaction that finishes it. */
-  private async announce(tx: Tx, task: TaskRow, output: FileRow | null): Promise<void> {
-    if (!task.webhook_url || (task.status !== 'completed' && task.status !== 'failed')) return;
-    await this.deps.webhooks.enqueueInTransaction(tx, {
-      projectId: task.project_id,
-      url: task.webhook_url,
-      type: task.status === 'completed' ? 'task.completed' : 'task.failed',
-      payload: taskWebhookPayload(this.deps.serializer, task, output),
-      taskId: task.id,
-    });
   }
 }
 

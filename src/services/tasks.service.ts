@@ -3,22 +3,21 @@
 // writes rows and announces them.
 import type { Config } from '../config.js';
 import { AppError, invalid, notFound } from '../lib/errors.js';
-import { isId, newId } from '../lib/ids.js';
+import { isId } from '../lib/ids.js';
 import { now } from '../lib/time.js';
-import { checkUrl, FetchError } from '../net/safe-fetch.js';
 import type { TaskKindRegistry } from '../runners/registry.js';
 import type { TaskKindDefinition } from '../runners/runner.js';
 import type { FileRow, MediaRepository } from '../store/media.repository.js';
 import type { Page } from '../store/paginate.js';
 import type { Signals } from '../store/queue.js';
 import {
-  DUE_NOW,
   PRIORITY,
   TASK_STATUSES,
   type TaskFilter,
   type TaskRow,
   type TasksRepository,
 } from '../store/tasks.repository.js';
+import type { EventsService } from './events.service.js';
 import type { AuthContext } from './projects.service.js';
 import {
   acceptsDescription,
@@ -28,6 +27,10 @@ import {
   type KindInfo,
   validateOptions,
 } from './task-options.js';
+import { newTaskRow } from './task-rows.js';
+import { checkUserUrl } from './user-urls.js';
+import { stepUrls, validateSteps } from './workflow-steps.js';
+import type { WorkflowsService } from './workflows.service.js';
 
 /** The task statuses, for http/ (which doesn't import store/). */
 export { TASK_STATUSES } from '../store/tasks.repository.js';
@@ -39,6 +42,8 @@ export interface TaskView {
   task: TaskRow;
   /** the primary output file, when there is one */
   output: FileRow | null;
+  /** a workflow's steps, oldest first */
+  children?: TaskRow[];
 }
 
 /** Who asks: the API (interactive) or automations, which queue behind interactive work. */
@@ -55,18 +60,8 @@ export interface TasksServiceDeps {
   media: MediaRepository;
   kinds: TaskKindRegistry;
   signals: Signals;
-}
-
-async function checkInputUrl(url: string, field: string, allowPrivate: boolean): Promise<void> {
-  try {
-    await checkUrl(url, { allowPrivate });
-  } catch (err) {
-    // a host that does not resolve now may resolve when the worker fetches it; that fails the task then
-    if (err instanceof FetchError && (err.code === 'url_invalid' || err.code === 'url_forbidden')) {
-      throw new AppError(err.code, `${field}: ${err.message}`, { cause: err });
-    }
-    if (!(err instanceof FetchError)) throw err;
-  }
+  events: EventsService;
+  workflows: WorkflowsService;
 }
 
 export class TasksService {
@@ -75,6 +70,8 @@ export class TasksService {
   private readonly media: MediaRepository;
   private readonly kinds: TaskKindRegistry;
   private readonly signals: Signals;
+  private readonly events: EventsService;
+  private readonly workflows: WorkflowsService;
 
   constructor(deps: TasksServiceDeps) {
     this.config = deps.config;
@@ -82,6 +79,8 @@ export class TasksService {
     this.media = deps.media;
     this.kinds = deps.kinds;
     this.signals = deps.signals;
+    this.events = deps.events;
+    this.workflows = deps.workflows;
   }
 
   private kindOrThrow(kind: unknown): TaskKindDefinition {
@@ -169,47 +168,41 @@ export class TasksService {
         mediaId = file.media_id;
       }
     }
-    if (url) await checkInputUrl(url, 'url', this.config.allowPrivateUrls);
+    if (url) await checkUserUrl(url, 'url', this.config.allowPrivateUrls);
 
     const webhookUrl = body.webhook_url;
     if (webhookUrl !== undefined && webhookUrl !== null && typeof webhookUrl !== 'string') {
       throw invalid('"webhook_url" must be a string.');
     }
-    if (webhookUrl) await checkInputUrl(webhookUrl, 'webhook_url', this.config.allowPrivateUrls);
+    if (webhookUrl) await checkUserUrl(webhookUrl, 'webhook_url', this.config.allowPrivateUrls);
 
-    const ts = now();
-    const row: TaskRow = {
-      id: newId('task'),
-      project_id: auth.projectId,
+    let steps: string | null = null;
+    if (def.kind === 'workflow') {
+      const checked = validateSteps(options.workflow, this.kinds);
+      for (const url of stepUrls(checked))
+        await checkUserUrl(url, 'workflow http step url', this.config.allowPrivateUrls);
+      steps = JSON.stringify(checked);
+    }
+    const row = newTaskRow({
+      projectId: auth.projectId,
       kind: def.kind,
-      status: 'pending',
-      options: JSON.stringify(options),
-      input_file_id: input?.id ?? null,
-      input_url: input ? null : (url ?? null),
-      input_snapshot: input ? JSON.stringify(input) : null,
-      media_id: mediaId,
-      output_file_id: null,
-      results: null,
-      webhook_url: webhookUrl || null,
-      error: null,
-      progress: 0,
-      eta: null,
+      options,
+      input,
+      url: url ?? null,
+      mediaId,
+      webhookUrl: webhookUrl || null,
       priority: from.priority ?? PRIORITY.interactive,
-      attempts: 0,
-      max_attempts: this.config.tasks.maxAttempts,
-      run_after: DUE_NOW,
-      lease_until: null,
-      worker_id: null,
-      created_by: from.createdBy ?? auth.keyId,
-      automation_id: from.automationId ?? null,
-      parent_id: from.parentId ?? null,
-      started: null,
-      completed: null,
-      created: ts,
-      updated: ts,
-    };
-    await this.repo.insert(row);
-    await this.signals.publish('tasks', { type: 'queued' });
+      maxAttempts: this.config.tasks.maxAttempts,
+      createdBy: from.createdBy ?? auth.keyId,
+      automationId: from.automationId,
+      parentId: from.parentId,
+      steps,
+    });
+    await this.signals.transact(async (tx) => {
+      await this.repo.insert(row, tx.db);
+      await this.events.taskChanged(tx, 'task.created', row);
+      tx.signal('tasks', { type: 'queued' });
+    });
     return { task: row, output: null };
   }
 
@@ -217,7 +210,8 @@ export class TasksService {
     const output = row.output_file_id
       ? await this.media.getFile(row.project_id, row.output_file_id)
       : undefined;
-    return { task: row, output: output ?? null };
+    const children = row.kind === 'workflow' ? await this.repo.children(row.id) : undefined;
+    return { task: row, output: output ?? null, children };
   }
 
   private async row(auth: AuthContext, id: string): Promise<TaskRow> {
@@ -241,13 +235,15 @@ export class TasksService {
     const { rows, total } = await this.repo.list(auth.projectId, page, filter);
     const outputIds = rows.map((r) => r.output_file_id).filter((x): x is string => Boolean(x));
     const files = new Map((await this.repo.filesByIds(auth.projectId, outputIds)).map((f) => [f.id, f]));
-    return {
-      items: rows.map((r) => ({
+    const items: TaskView[] = [];
+    for (const r of rows) {
+      items.push({
         task: r,
         output: (r.output_file_id && files.get(r.output_file_id)) || null,
-      })),
-      total,
-    };
+        children: r.kind === 'workflow' ? await this.repo.children(r.id) : undefined,
+      });
+    }
+    return { items, total };
   }
 
   /** Idempotent: a pending task waiting out a retry delay becomes due now; other states are left alone. */
@@ -260,9 +256,21 @@ export class TasksService {
     return this.get(auth, id);
   }
 
-  /** Pending or processing → cancelled; a running ffmpeg is stopped through its AbortSignal. */
+  /**
+   * Pending or processing → cancelled; a running ffmpeg is stopped through its AbortSignal. A workflow's
+   * steps that have not ended are cancelled with it; a cancelled step ends its workflow when it was the last.
+   */
   async cancel(auth: AuthContext, id: string): Promise<TaskView> {
-    const cancelled = await this.repo.cancel(auth.projectId, id, now());
+    const ts = now();
+    const cancelled = await this.signals.transact(async (tx) => {
+      const row = await this.repo.cancel(auth.projectId, id, ts, tx.db);
+      if (!row) return undefined;
+      await this.events.taskChanged(tx, 'task.cancelled', row);
+      tx.signal('tasks', { type: 'cancel', id });
+      if (row.kind === 'workflow') await this.workflows.cancelChildren(tx, row, ts);
+      await this.workflows.onTaskEnded(tx, row, null);
+      return row;
+    });
     if (!cancelled) {
       const row = await this.row(auth, id);
       if (row.status === 'cancelled') return this.view(row);
@@ -271,13 +279,42 @@ export class TasksService {
         `Task ${id} is already ${row.status}; only pending or processing tasks can be cancelled.`,
       );
     }
-    await this.signals.publish('tasks', { type: 'cancel', id });
     return this.view(cancelled);
   }
 
-  /** Failed or cancelled → pending again, with a fresh set of attempts. */
+  /**
+   * Failed or cancelled → pending again, with a fresh set of attempts. A workflow that had started runs its
+   * failed and cancelled steps again; a step retried on its own reopens its workflow.
+   */
   async retry(auth: AuthContext, id: string): Promise<TaskView> {
-    const requeued = await this.repo.requeue(auth.projectId, id, now());
+    const ts = now();
+    const requeued = await this.signals.transact(async (tx) => {
+      const row = await this.repo.get(auth.projectId, id, tx.db);
+      if (!row || (row.status !== 'failed' && row.status !== 'cancelled')) return undefined;
+      if (row.kind === 'workflow' && (await this.workflows.retryChildren(tx, row, ts))) {
+        return this.repo.patch(tx.db, row.id, {
+          status: 'processing',
+          error: null,
+          completed: null,
+          progress: 0,
+          updated: ts,
+        });
+      }
+      const again = await this.repo.requeue(auth.projectId, id, ts, tx.db);
+      if (again?.parent_id) {
+        const parent = await this.repo.lockForUpdate(tx.db, again.parent_id);
+        if (parent && (parent.status === 'failed' || parent.status === 'cancelled')) {
+          await this.repo.patch(tx.db, parent.id, {
+            status: 'processing',
+            error: null,
+            completed: null,
+            updated: ts,
+          });
+        }
+      }
+      tx.signal('tasks', { type: 'queued' });
+      return again;
+    });
     if (!requeued) {
       const row = await this.row(auth, id);
       throw new AppError(
@@ -285,7 +322,6 @@ export class TasksService {
         `Task ${id} is ${row.status}; only failed or cancelled tasks can be retried.`,
       );
     }
-    await this.signals.publish('tasks', { type: 'queued' });
     return this.view(requeued);
   }
 

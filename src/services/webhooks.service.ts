@@ -2,20 +2,25 @@
 // time: claim a due row under a lease, sign it (Standard Webhooks), POST it through net/ under the SSRF
 // rules, record the attempt and schedule the retry. worker/webhook-dispatcher.ts only decides when.
 
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { backoff } from '../lib/backoff.js';
-import { AppError, notFound } from '../lib/errors.js';
+import { AppError, invalid, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import type { SecretBox } from '../lib/secrets.js';
 import { isPermanentUrlError, type PostOutcome, postJson } from '../net/post-json.js';
 import { checkUrl, FetchError } from '../net/safe-fetch.js';
+import type { Page } from '../store/paginate.js';
 import { claimToken, type Signals, type Tx } from '../store/queue.js';
 import type {
   AttemptRow,
   DeliveryFilter,
   DeliveryRow,
+  EndpointRow,
   FinishPatch,
   WebhooksRepository,
 } from '../store/webhooks.repository.js';
+import { EVENT_KINDS } from './event-kinds.js';
 import type { AuthContext, ProjectsService } from './projects.service.js';
 import type { WireObject } from './serializers.js';
 import { webhookHeaders } from './webhook-signature.js';
@@ -95,6 +100,8 @@ export function deliveryToWire({ delivery: d, attempts }: DeliveryWithAttempts):
     last_status: d.last_status,
     last_error: d.last_error,
     payload: parsePayload(d.payload),
+    endpoint_id: d.endpoint_id,
+    event_id: d.event_id,
     attempts: attempts.map((a) => ({
       attempt: a.attempt,
       started: a.started,
@@ -120,7 +127,22 @@ export interface WebhooksServiceDeps {
   repo: WebhooksRepository;
   signals: Signals;
   projects: ProjectsService;
+  box: SecretBox;
   config: Config;
+}
+
+/** Event kinds an endpoint can subscribe to, and the G4 names read as them (spec §10.2). */
+const TOPIC_ALIASES: Record<string, string> = { 'task.succeeded': 'task.completed' };
+
+export interface EndpointInput {
+  url?: string;
+  description?: string | null;
+  topics?: string[];
+  status?: 'active' | 'paused';
+}
+
+function unix(iso: string): number {
+  return Math.floor(Date.parse(iso) / 1000);
 }
 
 /** A delivery claimed for one attempt: its row and the token that holds the lease. */
@@ -142,6 +164,7 @@ export class WebhooksService {
   readonly config: Config;
   private readonly signals: Signals;
   private readonly projects: ProjectsService;
+  private readonly box: SecretBox;
   private readonly random: () => number;
   private readonly ca?: string | Buffer;
 
@@ -149,6 +172,7 @@ export class WebhooksService {
     this.repo = deps.repo;
     this.signals = deps.signals;
     this.projects = deps.projects;
+    this.box = deps.box;
     this.config = deps.config;
     this.now = opts.clock ?? Date.now;
     this.random = opts.random ?? Math.random;
@@ -179,11 +203,146 @@ export class WebhooksService {
       lease_owner: null,
       last_status: null,
       last_error: null,
+      endpoint_id: null,
+      event_id: null,
       created: ts,
       updated: ts,
     };
     await this.repo.insertDelivery(row, tx.db);
     tx.signal('webhooks', { type: 'queued' });
+    return row;
+  }
+
+  /**
+   * One delivery per active endpoint subscribed to the event's kind, written in the event's transaction; the
+   * body is the event object (spec §10.2), signed with the endpoint's own secret when sent.
+   */
+  async enqueueForEvent(tx: Tx, event: { id: string; project_id: string; kind: string }, wire: WireObject) {
+    const endpoints = await this.repo.activeEndpoints(event.project_id, tx.db);
+    let queued = 0;
+    for (const ep of endpoints) {
+      const topics = JSON.parse(ep.topics) as string[];
+      if (topics.length > 0 && !topics.includes(event.kind)) continue;
+      const ts = this.nowIso();
+      await this.repo.insertDeliveryOnce(
+        {
+          id: newId('whd'),
+          project_id: event.project_id,
+          task_id: null,
+          url: ep.url,
+          type: event.kind,
+          payload: JSON.stringify(wire),
+          status: 'pending',
+          attempts: 0,
+          next_attempt_at: ts,
+          lease_until: null,
+          lease_owner: null,
+          last_status: null,
+          last_error: null,
+          endpoint_id: ep.id,
+          event_id: event.id,
+          created: ts,
+          updated: ts,
+        },
+        tx.db,
+      );
+      queued++;
+    }
+    if (queued > 0) tx.signal('webhooks', { type: 'queued' });
+  }
+
+  // --- webhook endpoints (beyond ittybit's G2/G3; the G4 shape) ---
+
+  private topics(given: unknown): string[] {
+    if (!Array.isArray(given)) throw invalid('"topics" must be a list of event kinds.');
+    const out = new Set<string>();
+    for (const t of given) {
+      const kind = typeof t === 'string' ? (TOPIC_ALIASES[t] ?? t) : '';
+      if (!(EVENT_KINDS as readonly string[]).includes(kind)) {
+        throw invalid(
+          `Unknown topic ${JSON.stringify(t).slice(0, 60)}; topics are ${EVENT_KINDS.join(', ')} (and task.succeeded).`,
+        );
+      }
+      out.add(kind);
+    }
+    return [...out];
+  }
+
+  endpointToWire(row: EndpointRow, withSecret: boolean): WireObject {
+    return {
+      id: row.id,
+      object: 'webhook_endpoint',
+      url: row.url,
+      description: row.description,
+      topics: JSON.parse(row.topics) as string[],
+      status: row.status,
+      ...(withSecret && { secret: this.box.open(row.secret_enc) }),
+      created: row.created,
+      updated: row.updated,
+      created_at: unix(row.created),
+      updated_at: unix(row.updated),
+    };
+  }
+
+  private newSecret(): string {
+    return `whsec_${randomBytes(32).toString('base64')}`;
+  }
+
+  async createEndpoint(auth: AuthContext, input: EndpointInput): Promise<EndpointRow> {
+    if (typeof input.url !== 'string' || input.url === '') throw invalid('"url" is required.');
+    await this.validateUrl(input.url, 'url');
+    const ts = this.nowIso();
+    const row: EndpointRow = {
+      id: newId('we'),
+      project_id: auth.projectId,
+      url: input.url,
+      description: input.description ?? null,
+      topics: JSON.stringify(this.topics(input.topics ?? [])),
+      status: input.status ?? 'active',
+      secret_enc: this.box.seal(this.newSecret()),
+      created: ts,
+      updated: ts,
+    };
+    await this.repo.insertEndpoint(row);
+    return row;
+  }
+
+  async endpoint(auth: AuthContext, id: string): Promise<EndpointRow> {
+    const row = await this.repo.getEndpoint(auth.projectId, id);
+    if (!row) throw notFound('webhook endpoint', id);
+    return row;
+  }
+
+  listEndpoints(auth: AuthContext, page: Page): Promise<{ rows: EndpointRow[]; total: number }> {
+    return this.repo.listEndpoints(auth.projectId, page);
+  }
+
+  async updateEndpoint(auth: AuthContext, id: string, input: EndpointInput): Promise<EndpointRow> {
+    const patch: Partial<EndpointRow> = { updated: this.nowIso() };
+    if (input.url !== undefined) {
+      await this.validateUrl(input.url, 'url');
+      patch.url = input.url;
+    }
+    if (input.description !== undefined) patch.description = input.description;
+    if (input.topics !== undefined) patch.topics = JSON.stringify(this.topics(input.topics));
+    if (input.status !== undefined) patch.status = input.status;
+    const row = await this.repo.updateEndpoint(auth.projectId, id, patch);
+    if (!row) throw notFound('webhook endpoint', id);
+    return row;
+  }
+
+  /** Pending deliveries to it are dropped at their next attempt (recorded as failed). */
+  async deleteEndpoint(auth: AuthContext, id: string): Promise<void> {
+    if (!(await this.repo.deleteEndpoint(auth.projectId, id))) throw notFound('webhook endpoint', id);
+  }
+
+  /** A new secret at once: every later attempt, pending retries too, is signed with it. */
+  async rotateEndpointSecret(auth: AuthContext, id: string): Promise<EndpointRow> {
+    const row = await this.repo.updateEndpoint(auth.projectId, id, {
+      secret_enc: this.box.seal(this.newSecret()),
+      updated: this.nowIso(),
+    });
+    if (!row) throw notFound('webhook endpoint', id);
     return row;
   }
 
@@ -195,12 +354,12 @@ export class WebhooksService {
    * For callers that accept a webhook_url (task creation): rejects what could never be delivered with a 400,
    * under the same rules the sender applies (scheme, credentials, non-public addresses).
    */
-  async validateUrl(url: string): Promise<void> {
+  async validateUrl(url: string, field = 'webhook_url'): Promise<void> {
     try {
       await checkUrl(url, { allowPrivate: this.config.allowPrivateUrls });
     } catch (err) {
       if (err instanceof FetchError && isPermanentUrlError(err)) {
-        throw new AppError(err.code as 'url_invalid' | 'url_forbidden', `webhook_url: ${err.message}`);
+        throw new AppError(err.code as 'url_invalid' | 'url_forbidden', `${field}: ${err.message}`);
       }
       // a name that does not resolve today may resolve later; the delivery will retry
     }
@@ -287,10 +446,14 @@ export class WebhooksService {
     const t0 = performance.now();
     let outcome: PostOutcome;
     try {
-      const secret = await this.projects.webhookSecret(row.project_id);
+      const target = await this.target(row);
+      if (!target) {
+        outcome = { statusCode: null, error: 'the webhook endpoint was deleted or paused', permanent: true };
+        return await this.record(row, owner, attempt, startedMs, performance.now(), outcome, log);
+      }
       // re-signed per attempt: the timestamp is the attempt's, the id stays the delivery's (receivers dedupe on it)
-      const headers = webhookHeaders(secret, row.id, Math.floor(startedMs / 1000), row.payload);
-      outcome = await postJson(row.url, headers, row.payload, {
+      const headers = webhookHeaders(target.secret, row.id, Math.floor(startedMs / 1000), row.payload);
+      outcome = await postJson(target.url, headers, row.payload, {
         allowPrivate: this.config.allowPrivateUrls,
         timeoutMs: this.config.webhooks.timeoutMs,
         userAgent: USER_AGENT,
@@ -306,6 +469,26 @@ export class WebhooksService {
       };
       if (!gone) log.error({ err, delivery: row.id }, 'webhook attempt failed internally');
     }
+    await this.record(row, owner, attempt, startedMs, t0, outcome, log);
+  }
+
+  /** Where an attempt goes and what signs it: the endpoint's current URL and secret, or the task's own. */
+  private async target(row: DeliveryRow): Promise<{ url: string; secret: string } | null> {
+    if (!row.endpoint_id) return { url: row.url, secret: await this.projects.webhookSecret(row.project_id) };
+    const ep = await this.repo.getEndpoint(row.project_id, row.endpoint_id);
+    if (ep?.status !== 'active') return null;
+    return { url: ep.url, secret: this.box.open(ep.secret_enc) };
+  }
+
+  private async record(
+    row: DeliveryRow,
+    owner: string,
+    attempt: number,
+    startedMs: number,
+    t0: number,
+    outcome: PostOutcome,
+    log: WebhookLog,
+  ): Promise<void> {
     const durationMs = Math.max(0, Math.round(performance.now() - t0));
     const endMs = this.now();
     const ok = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode <= 299;

@@ -91,9 +91,9 @@ export class MediaRepository {
   }
 
   /** Files of several media, oldest first (so a newer file with the same ref wins in `urls`). */
-  async filesOfMedia(projectId: string, mediaIds: string[]): Promise<FileRow[]> {
+  async filesOfMedia(projectId: string, mediaIds: string[], db: Db = this.db): Promise<FileRow[]> {
     if (mediaIds.length === 0) return [];
-    return this.db
+    return db
       .selectFrom('files')
       .selectAll()
       .where('project_id', '=', projectId)
@@ -114,6 +114,21 @@ export class MediaRepository {
 
   async deleteFile(projectId: string, id: string, db: Db = this.db): Promise<void> {
     await db.deleteFrom('files').where('project_id', '=', projectId).where('id', '=', id).execute();
+  }
+
+  /**
+   * Marks the media's first file as announced; true only for the one caller that did (two first files
+   * written at once: the second waits for the first's row lock, then finds it set).
+   */
+  async announce(projectId: string, id: string, at: string, db: Db = this.db): Promise<boolean> {
+    const res = await db
+      .updateTable('media')
+      .set({ announced: at })
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .where('announced', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
   }
 
   /** The newest ready file at a delivery path: a newer upload to the same path replaces what it serves. */

@@ -7,7 +7,14 @@ export interface Page {
 }
 
 /** The tables listed page by page; each has the created and id columns the order needs. */
-type PagedTable = 'media' | 'files' | 'tasks' | 'webhook_deliveries';
+type PagedTable =
+  | 'media'
+  | 'files'
+  | 'tasks'
+  | 'webhook_deliveries'
+  | 'events'
+  | 'automations'
+  | 'webhook_endpoints';
 
 /**
  * One page of a filtered list, newest first, and how many rows the filter matches in all. The id

@@ -39,6 +39,8 @@ export interface MediaTable {
   alt: string | null;
   metadata: string | null;
   created_by: string | null;
+  /** when its first file's media.created event was written; null until then */
+  announced: string | null;
   created: string;
   updated: string;
 }
@@ -102,6 +104,10 @@ export interface WebhookDeliveriesTable {
   lease_owner: string | null;
   last_status: number | null;
   last_error: string | null;
+  /** the endpoint it goes to (null for a task's own webhook_url) */
+  endpoint_id: string | null;
+  /** the event it reports (null for a task's own webhook_url) */
+  event_id: string | null;
   created: string;
   updated: string;
 }
@@ -154,6 +160,10 @@ export interface TasksTable {
   created_by: string | null;
   automation_id: string | null;
   parent_id: string | null;
+  /** JSON: the workflow steps this task starts when it completes (a workflow parent: its top-level steps) */
+  steps: string | null;
+  /** the event that started this automation run (unique per automation) */
+  trigger_event_id: string | null;
   started: string | null;
   completed: string | null;
   created: string;
@@ -189,6 +199,48 @@ export interface UploadsTable {
 }
 // --- end resumable uploads ---
 
+// --- events, automations, webhook endpoints (migration 005) ---
+export interface EventsTable {
+  id: string;
+  project_id: string;
+  /** file.created, media.created, task.completed, automation.triggered, ... */
+  kind: string;
+  /** JSON: the object the event is about, as the API shows it */
+  data: string;
+  created: string;
+}
+
+export interface AutomationsTable {
+  id: string;
+  project_id: string;
+  name: string | null;
+  description: string | null;
+  /** JSON: {kind: "event", event} */
+  trigger: string;
+  /** the trigger's event kind, for the lookup when an event is written */
+  trigger_event: string | null;
+  /** JSON: the steps, verbatim as given */
+  workflow: string;
+  status: 'active' | 'paused';
+  created: string;
+  updated: string;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  project_id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of event kinds; empty = all */
+  topics: string;
+  status: 'active' | 'paused';
+  /** the signing secret (whsec_…), sealed with the server secret */
+  secret_enc: string;
+  created: string;
+  updated: string;
+}
+// --- end events, automations, webhook endpoints ---
+
 export interface Database {
   orgs: OrgsTable;
   projects: ProjectsTable;
@@ -199,4 +251,7 @@ export interface Database {
   tasks: TasksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  events: EventsTable;
+  automations: AutomationsTable;
+  webhook_endpoints: WebhookEndpointsTable;
 }

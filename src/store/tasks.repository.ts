@@ -62,6 +62,16 @@ export class TasksRepository {
     await db.insertInto('tasks').values(row).execute();
   }
 
+  /** Inserts unless a task of the same automation for the same event exists; false when it did. */
+  async insertOnce(row: TaskRow, db: Db = this.db): Promise<boolean> {
+    const res = await db
+      .insertInto('tasks')
+      .values(row)
+      .onConflict((oc) => oc.columns(['automation_id', 'trigger_event_id']).doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
   get(projectId: string, id: string, db: Db = this.db): Promise<TaskRow | undefined> {
     return db
       .selectFrom('tasks')
@@ -270,8 +280,8 @@ export class TasksRepository {
   }
 
   /** pending or processing → cancelled; undefined when the task was in neither state. */
-  cancel(projectId: string, id: string, now: string): Promise<TaskRow | undefined> {
-    return this.changeStatus(projectId, id, ['pending', 'processing'], {
+  cancel(projectId: string, id: string, now: string, db: Db = this.db): Promise<TaskRow | undefined> {
+    return this.changeStatus(projectId, id, ['pending', 'processing'], db, {
       status: 'cancelled',
       worker_id: null,
       lease_until: null,
@@ -282,8 +292,8 @@ export class TasksRepository {
   }
 
   /** failed or cancelled → pending with a fresh set of attempts. */
-  requeue(projectId: string, id: string, now: string): Promise<TaskRow | undefined> {
-    return this.changeStatus(projectId, id, ['failed', 'cancelled'], {
+  requeue(projectId: string, id: string, now: string, db: Db = this.db): Promise<TaskRow | undefined> {
+    return this.changeStatus(projectId, id, ['failed', 'cancelled'], db, {
       status: 'pending',
       attempts: 0,
       error: null,
@@ -305,9 +315,10 @@ export class TasksRepository {
     projectId: string,
     id: string,
     from: TaskStatus[],
+    db: Db,
     patch: Updateable<TaskRow>,
   ): Promise<TaskRow | undefined> {
-    return this.db
+    return db
       .updateTable('tasks')
       .set(patch)
       .where('project_id', '=', projectId)
@@ -315,6 +326,61 @@ export class TasksRepository {
       .where('status', 'in', from)
       .returningAll()
       .executeTakeFirst();
+  }
+
+  // --- workflows: a parent waits for its children ---
+
+  /** The run's parent task stops holding a lease and waits, processing, for its children. */
+  async waitForChildren(
+    db: Db,
+    id: string,
+    workerId: string,
+    attempt: number,
+    now: string,
+  ): Promise<boolean> {
+    const res = await this.guarded(db, { id, workerId, attempt })
+      .set({ worker_id: null, lease_until: null, progress: 0, eta: null, updated: now })
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** The row, locked until the transaction ends (PostgreSQL; SQLite has one writer anyway). */
+  lockForUpdate(db: Db, id: string): Promise<TaskRow | undefined> {
+    const q = db.selectFrom('tasks').selectAll().where('id', '=', id);
+    return (this.store.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+  }
+
+  children(parentId: string, db: Db = this.db): Promise<TaskRow[]> {
+    return db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('parent_id', '=', parentId)
+      .orderBy('created')
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Unguarded write for rows no worker holds (a waiting workflow parent); the row after it. */
+  patch(db: Db, id: string, patch: Updateable<TaskRow>): Promise<TaskRow | undefined> {
+    return db.updateTable('tasks').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+  }
+
+  /** Cancels a parent's children that have not ended; returns them. */
+  cancelChildren(db: Db, parentId: string, now: string): Promise<TaskRow[]> {
+    return db
+      .updateTable('tasks')
+      .set({
+        status: 'cancelled',
+        worker_id: null,
+        lease_until: null,
+        eta: null,
+        completed: now,
+        updated: now,
+      })
+      .where('parent_id', '=', parentId)
+      .where('status', 'in', ['pending', 'processing'])
+      .returningAll()
+      .execute();
   }
 
   /** A pending task waiting out a retry delay becomes due now. */

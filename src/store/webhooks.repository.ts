@@ -3,15 +3,22 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Dialect } from './db.js';
 import { type Page, paginate } from './paginate.js';
-import type { Database, WebhookAttemptsTable, WebhookDeliveriesTable } from './schema.js';
+import type {
+  Database,
+  WebhookAttemptsTable,
+  WebhookDeliveriesTable,
+  WebhookEndpointsTable,
+} from './schema.js';
 
 export type DeliveryRow = WebhookDeliveriesTable;
 export type AttemptRow = WebhookAttemptsTable;
+export type EndpointRow = WebhookEndpointsTable;
 type Db = Kysely<Database> | Transaction<Database>;
 
 export interface DeliveryFilter extends Page {
   status?: DeliveryRow['status'];
   taskId?: string;
+  endpointId?: string;
 }
 
 export type FinishPatch = Pick<
@@ -42,6 +49,7 @@ export class WebhooksRepository {
     let q = this.db.selectFrom('webhook_deliveries').where('project_id', '=', projectId);
     if (f.status) q = q.where('status', '=', f.status);
     if (f.taskId) q = q.where('task_id', '=', f.taskId);
+    if (f.endpointId) q = q.where('endpoint_id', '=', f.endpointId);
     return paginate(q, f);
   }
 
@@ -112,5 +120,66 @@ export class WebhooksRepository {
                       then lease_until else next_attempt_at end) as due
       from webhook_deliveries where status = 'pending'`.execute(this.db);
     return rows[0]?.due ?? null;
+  }
+
+  // --- webhook endpoints ---
+
+  async insertEndpoint(row: EndpointRow): Promise<void> {
+    await this.db.insertInto('webhook_endpoints').values(row).execute();
+  }
+
+  getEndpoint(projectId: string, id: string, db: Db = this.db): Promise<EndpointRow | undefined> {
+    return db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  listEndpoints(projectId: string, page: Page): Promise<{ rows: EndpointRow[]; total: number }> {
+    return paginate(this.db.selectFrom('webhook_endpoints').where('project_id', '=', projectId), page);
+  }
+
+  updateEndpoint(
+    projectId: string,
+    id: string,
+    patch: Partial<EndpointRow>,
+  ): Promise<EndpointRow | undefined> {
+    return this.db
+      .updateTable('webhook_endpoints')
+      .set(patch)
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async deleteEndpoint(projectId: string, id: string): Promise<boolean> {
+    const res = await this.db
+      .deleteFrom('webhook_endpoints')
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  /** The project's active endpoints (topics are matched by the caller). */
+  activeEndpoints(projectId: string, db: Db = this.db): Promise<EndpointRow[]> {
+    return db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('status', '=', 'active')
+      .execute();
+  }
+
+  /** Inserts unless this endpoint already has a delivery of this event. */
+  async insertDeliveryOnce(row: DeliveryRow, db: Db = this.db): Promise<void> {
+    await db
+      .insertInto('webhook_deliveries')
+      .values(row)
+      .onConflict((oc) => oc.columns(['endpoint_id', 'event_id']).doNothing())
+      .execute();
   }
 }

@@ -5,6 +5,8 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import {
+  AutomationWire,
+  EventWire,
   FileWire,
   ListResponse,
   MediaWire,
@@ -15,6 +17,8 @@ import {
   TaskWire,
   WebhookDeliveryWire,
 } from '../../src/http/wire-schemas.js';
+import { automationToWire } from '../../src/services/automations.service.js';
+import { eventToWire } from '../../src/services/events.service.js';
 import { Serializer } from '../../src/services/serializers.js';
 import { deliveryToWire } from '../../src/services/webhooks.service.js';
 import type { FileRow, MediaRow } from '../../src/store/media.repository.js';
@@ -155,6 +159,41 @@ const cases: [string, { anyOf: unknown[] } | object, unknown][] = [
   ['task (url input, nulls)', TaskWire, serializer.task(bareTask, null)],
   ['task (no input)', TaskWire, serializer.task({ ...bareTask, input_url: null }, null)],
   [
+    'workflow task with its steps',
+    TaskWire,
+    serializer.task({ ...task, kind: 'workflow' }, null, [
+      { ...task, parent_id: 'task_parent000000000' },
+      { ...bareTask, output_file_id: null, error: 'x' },
+    ]),
+  ],
+  [
+    'event',
+    EventWire,
+    eventToWire({
+      id: 'evt_0123456789abcdef',
+      project_id: 'prj_0123456789abcdef',
+      kind: 'file.created',
+      data: '{"id":"file_x","n":[1,null]}',
+      created: ts,
+    }),
+  ],
+  [
+    'automation',
+    AutomationWire,
+    automationToWire({
+      id: 'auto_0123456789abcdef',
+      project_id: 'prj_0123456789abcdef',
+      name: null,
+      description: 'd',
+      trigger: '{"kind":"event","event":"media.created"}',
+      trigger_event: 'media.created',
+      workflow: '[{"kind":"image","width":320,"next":[{"kind":"note"}]}]',
+      status: 'active',
+      created: ts,
+      updated: ts,
+    }),
+  ],
+  [
     'webhook delivery',
     WebhookDeliveryWire,
     deliveryToWire({
@@ -172,6 +211,8 @@ const cases: [string, { anyOf: unknown[] } | object, unknown][] = [
         lease_owner: null,
         last_status: 500,
         last_error: 'HTTP 500',
+        endpoint_id: 'we_0123456789abcdef',
+        event_id: 'evt_0123456789abcdef',
         created: ts,
         updated: ts,
       } as DeliveryRow,
@@ -213,6 +254,8 @@ const cases: [string, { anyOf: unknown[] } | object, unknown][] = [
         lease_owner: null,
         last_status: null,
         last_error: null,
+        endpoint_id: null,
+        event_id: null,
         created: ts,
         updated: ts,
       } as DeliveryRow,

@@ -110,6 +110,25 @@ export function filesRoutes(api: FastifyInstance, deps: { files: FilesService; s
     },
   );
 
+  app.put(
+    '/files/:id',
+    {
+      preValidation: absentBodyIsEmpty,
+      schema: {
+        tags,
+        summary: 'Replace folder, filename, ref and metadata (what is not given becomes empty)',
+        params: IdParams,
+        body: PatchFileBody,
+        response: One,
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params;
+      const row = await files.replace(authOf(req), requireId('file', id), req.body);
+      return sendObject(req, reply, serializer.file(row));
+    },
+  );
+
   app.delete(
     '/files/:id',
     {

@@ -6,6 +6,9 @@ const NAMES: Partial<Record<IdPrefix, string>> = {
   med: 'media',
   task: 'task',
   auto: 'automation',
+  evt: 'event',
+  we: 'webhook endpoint',
+  whd: 'webhook delivery',
 };
 
 /** Ids of the wrong shape are a client mistake worth naming, not a lookup. */

@@ -97,6 +97,25 @@ export function mediaRoutes(api: FastifyInstance, deps: { media: MediaService; s
     },
   );
 
+  app.put(
+    '/media/:id',
+    {
+      preValidation: absentBodyIsEmpty,
+      schema: {
+        tags,
+        summary: 'Replace title, alt and metadata (what is not given becomes empty)',
+        params: IdParams,
+        body: MediaBody,
+        response: One,
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params;
+      const m = await media.replace(authOf(req), requireId('med', id), req.body);
+      return sendObject(req, reply, serializer.media(m.media, m.files));
+    },
+  );
+
   app.delete(
     '/media/:id',
     {

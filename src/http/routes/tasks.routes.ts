@@ -40,7 +40,7 @@ export function tasksRoutes(api: FastifyInstance, deps: { tasks: TasksService; s
   const app = api.withTypeProvider<TypeBoxTypeProvider>();
   const { tasks, serializer } = deps;
   const tags = ['tasks'];
-  const wire = (v: TaskView) => serializer.task(v.task, v.output);
+  const wire = (v: TaskView) => serializer.task(v.task, v.output, v.children);
   const one = { self: (id: string) => `/tasks/${id}`, parent: '/tasks' };
 
   app.get(

@@ -3,6 +3,7 @@ import * as core from './001-core.js';
 import * as uploads from './002-uploads.js';
 import * as tasks from './003-tasks.js';
 import * as webhooks from './004-webhooks.js';
+import * as automations from './005-automations.js';
 
 // Add new migrations here, in order. Names sort lexically; never rename or edit a landed migration.
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '002-uploads': uploads,
   '003-tasks': tasks,
   '004-webhooks': webhooks,
+  '005-automations': automations,
 };

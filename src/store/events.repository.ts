@@ -1,0 +1,100 @@
+// The event log: one row per state change, written in the change's own transaction (the outbox). Listed
+// newest first by page/limit, or by the G4 cursor (`after`/`before` an event id).
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Page, paginate } from './paginate.js';
+import type { Database, EventsTable } from './schema.js';
+
+export type EventRow = EventsTable;
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface EventFilter {
+  kind?: string;
+}
+
+export interface EventCursor {
+  limit: number;
+  /** events older than this one (the next page, newest first) */
+  after?: string;
+  /** events newer than this one (the previous page) */
+  before?: string;
+}
+
+export class EventsRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: EventRow, db: Db = this.db): Promise<void> {
+    await db.insertInto('events').values(row).execute();
+  }
+
+  get(projectId: string, id: string): Promise<EventRow | undefined> {
+    return this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  list(projectId: string, page: Page, f: EventFilter): Promise<{ rows: EventRow[]; total: number }> {
+    let q = this.db.selectFrom('events').where('project_id', '=', projectId);
+    if (f.kind) q = q.where('kind', '=', f.kind);
+    return paginate(q, page);
+  }
+
+  /**
+   * A page by cursor, newest first, plus whether more lie beyond it. An unknown cursor id (another
+   * project's, or pruned) yields undefined so the caller can answer 404.
+   */
+  async listByCursor(
+    projectId: string,
+    c: EventCursor,
+    f: EventFilter,
+  ): Promise<{ rows: EventRow[]; hasMore: boolean } | undefined> {
+    const anchorId = c.after ?? c.before;
+    let anchor: EventRow | undefined;
+    if (anchorId) {
+      anchor = await this.get(projectId, anchorId);
+      if (!anchor) return undefined;
+    }
+    let q = this.db.selectFrom('events').selectAll().where('project_id', '=', projectId);
+    if (f.kind) q = q.where('kind', '=', f.kind);
+    if (anchor && c.after) {
+      const a = anchor;
+      q = q.where((eb) =>
+        eb.or([eb('created', '<', a.created), eb.and([eb('created', '=', a.created), eb('id', '<', a.id)])]),
+      );
+    }
+    if (anchor && c.before) {
+      const a = anchor;
+      q = q.where((eb) =>
+        eb.or([eb('created', '>', a.created), eb.and([eb('created', '=', a.created), eb('id', '>', a.id)])]),
+      );
+    }
+    const newestFirst = !c.before;
+    const rows = await q
+      .orderBy('created', newestFirst ? 'desc' : 'asc')
+      .orderBy('id', newestFirst ? 'desc' : 'asc')
+      .limit(c.limit + 1)
+      .execute();
+    const hasMore = rows.length > c.limit;
+    const page = rows.slice(0, c.limit);
+    return { rows: newestFirst ? page : page.reverse(), hasMore };
+  }
+
+  /** Deletes events created before `beforeIso`; returns how many. */
+  async prune(beforeIso: string): Promise<number> {
+    const res = await this.db.deleteFrom('events').where('created', '<', beforeIso).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  /** For tests and metrics. */
+  async count(projectId: string, kind?: string): Promise<number> {
+    let q = this.db
+      .selectFrom('events')
+      .select(sql<number>`count(*)`.as('n'))
+      .where('project_id', '=', projectId);
+    if (kind) q = q.where('kind', '=', kind);
+    const r = await q.executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+}
