@@ -134,7 +134,13 @@ export async function webhookEnv(
   await ctx.projects.bootstrap(config.initialApiKey);
   const project = (await ctx.projects.listProjects()).find((p) => p.name === 'development')!;
   const clock = { now: Date.now() };
-  const deps = { repo: ctx.webhooks.repo, signals: ctx.signals, projects: ctx.projects, box: ctx.box, config };
+  const deps = {
+    repo: ctx.webhooks.repo,
+    signals: ctx.signals,
+    projects: ctx.projects,
+    box: ctx.box,
+    config,
+  };
   const webhooks = new WebhooksService(deps, { clock: () => clock.now });
   const dispatchers: WebhookDispatcher[] = [];
   return {
