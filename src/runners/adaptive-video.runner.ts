@@ -29,7 +29,7 @@ import {
   runMediaTask,
   StringEnum,
 } from './media-task.js';
-import type { RunnerContext, RunResult, TaskKindDefinition } from './runner.js';
+import { PermanentTaskError, type RunnerContext, type RunResult, type TaskKindDefinition } from './runner.js';
 
 export const SEGMENT_FORMATS = ['fmp4', 'ts'] as const;
 
@@ -163,6 +163,46 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
         },
       ],
     };
+  });
+}
+
+/** Video options an HLS ladder cannot honour (it is made at the source's size, rate and length). */
+const NOT_FOR_HLS = ['width', 'fit', 'position', 'background', 'fps', 'quality', 'start', 'end'];
+
+/**
+ * `{kind: "video", format: "hls"}` as adaptive_video options: `height` (px) and `bitrate` make a one-rung
+ * ladder, no_audio/speed/ref/folder/filename carry over; anything else is refused rather than ignored.
+ */
+export function hlsFromVideoOptions(options: Record<string, unknown>): Record<string, unknown> {
+  const given = (k: string) => options[k] !== undefined && options[k] !== null;
+  const refused = NOT_FOR_HLS.filter(given);
+  if (refused.length > 0) {
+    throw new PermanentTaskError(
+      `format hls makes an adaptive ladder at the source's size and rate; it cannot take ${refused.join(', ')}. Use height (and bitrate) for one rendition, or the adaptive_video kind with renditions.`,
+    );
+  }
+  if (given('codec') && options.codec !== 'h264') {
+    throw new PermanentTaskError('format hls is encoded as H.264; codec must be h264 or left out.');
+  }
+  if (given('height') && typeof options.height !== 'number') {
+    throw new PermanentTaskError('format hls takes height in pixels, not a percentage.');
+  }
+  if (given('bitrate') && !given('height')) {
+    throw new PermanentTaskError('format hls takes bitrate together with height (one rendition).');
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of ['no_audio', 'speed', 'ref', 'folder', 'filename']) if (given(k)) out[k] = options[k];
+  if (given('height')) {
+    out.renditions = [{ height: options.height, ...(given('bitrate') ? { bitrate: options.bitrate } : {}) }];
+  }
+  return out;
+}
+
+/** The video kind's `format: "hls"`: the same package as adaptive_video. */
+export function runHlsFromVideo(ctx: RunnerContext): Promise<RunResult> {
+  return runMediaTask(async () => {
+    const options = hlsFromVideoOptions(ctx.task.options);
+    return run({ ...ctx, task: { ...ctx.task, options } });
   });
 }
 

@@ -13,6 +13,7 @@ import {
   VIDEO_FORMATS,
   VIDEO_SPEEDS,
 } from '../media/video-args.js';
+import { runHlsFromVideo } from './adaptive-video.runner.js';
 import {
   checkOptions,
   checkOutputPixels,
@@ -44,8 +45,9 @@ export const VideoTaskOptions = Type.Object(
       Type.Number({ minimum: 1, maximum: 60, description: 'frames per second; default: the input’s' }),
     ),
     format: Type.Optional(
-      StringEnum(VIDEO_FORMATS, {
-        description: 'container; default mp4 (webm when codec is vp9)',
+      StringEnum([...VIDEO_FORMATS, 'hls'], {
+        description:
+          'container; default mp4 (webm when codec is vp9); hls makes an adaptive package (see adaptive_video)',
       }),
     ),
     codec: Type.Optional(
@@ -82,6 +84,7 @@ export const VideoTaskOptions = Type.Object(
 export type VideoTaskOptions = Static<typeof VideoTaskOptions>;
 
 async function run(ctx: RunnerContext): Promise<RunResult> {
+  if (ctx.task.options.format === 'hls') return runHlsFromVideo(ctx);
   return runMediaTask(async () => {
     const options = checkOptions<VideoTaskOptions>(VideoTaskOptions, ctx.task.options);
     const { path, probe } = await probeInput(ctx, 'video', ['video']);
@@ -115,7 +118,7 @@ export const videoKind: TaskKindDefinition = {
   kind: 'video',
   accepts: ['video'],
   options: VideoTaskOptions,
-  formats: [...VIDEO_FORMATS],
+  formats: [...VIDEO_FORMATS, 'hls'],
   description:
     'Transcodes a video: size (px or %, fill/cover/contain), frame rate, format and codec, quality or bitrate, encoder speed, trim, audio removal. Default: the same size and rate as H.264/AAC MP4 with fast start.',
   run,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMediaPlaylist } from '../../src/media/hls.js';
 import { adaptiveVideoKind } from '../../src/runners/adaptive-video.runner.js';
 import type { OutputSpec } from '../../src/runners/runner.js';
+import { videoKind } from '../../src/runners/video.runner.js';
 import { ffmpeg, ffprobe, makeClip, tempDir, videoStream } from '../media/helpers.js';
 import { makeContext, only } from './helpers.js';
 
@@ -172,6 +173,19 @@ describe('adaptive_video runner', () => {
     expect(progress.mock.calls.at(-1)?.[0] ?? 0).toBeLessThan(100);
     // the engine removes the work dir after every run; nothing was handed over to be stored
     expect(readdirSync(ctx.workDir)).toEqual(['hls']);
+  }, 120_000);
+
+  it('{kind: video, format: hls} makes the same package; height + bitrate make one rung; the rest is refused', async () => {
+    const t = makeContext(tmp.dir, 'video', f('short.mp4'), { format: 'hls', height: 180, bitrate: 300_000 });
+    const out = only((await videoKind.run(t.ctx)).outputs);
+    expect(out.type).toBe('application/vnd.apple.mpegurl');
+    const vs = variants(readFileSync(out.localPath, 'utf8'));
+    expect(vs).toHaveLength(1);
+    expect(vs[0].attrs).toContain('RESOLUTION=320x180');
+    for (const bad of [{ width: 640 }, { codec: 'vp9' }, { height: '50%' }, { bitrate: 400_000 }]) {
+      const ctx = makeContext(tmp.dir, 'video', f('short.mp4'), { format: 'hls', ...bad }).ctx;
+      await expect(videoKind.run(ctx)).rejects.toThrow(/format hls/);
+    }
   }, 120_000);
 
   it('refuses unknown options and sizes', async () => {
