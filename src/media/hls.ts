@@ -61,7 +61,19 @@ export interface AudioEntry {
 }
 
 /** The master playlist text. Variants are listed highest first; audio is one shared group. */
-export function buildMasterPlaylist(variants: readonly VariantEntry[], audio: AudioEntry | null): string {
+export interface IframeEntry {
+  uri: string;
+  bandwidth: number;
+  width: number;
+  height: number;
+  codecs: string;
+}
+
+export function buildMasterPlaylist(
+  variants: readonly VariantEntry[],
+  audio: AudioEntry | null,
+  iframes: readonly IframeEntry[] = [],
+): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
   if (audio) {
     lines.push(
@@ -78,6 +90,11 @@ export function buildMasterPlaylist(variants: readonly VariantEntry[], audio: Au
       ...(audio ? ['AUDIO="audio"'] : []),
     ];
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
+  }
+  for (const f of iframes) {
+    lines.push(
+      `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=${f.bandwidth},RESOLUTION=${f.width}x${f.height},CODECS="${f.codecs}",URI="${f.uri}"`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -99,6 +116,72 @@ export function avcCodecFrom(buf: Buffer): string | null {
     }
   }
   return null;
+}
+
+/** The child boxes of an ISO BMFF box body (or of a whole file): type → [start, end) of each, in order. */
+function boxes(buf: Buffer, start: number, end: number): { type: string; start: number; end: number }[] {
+  const out: { type: string; start: number; end: number }[] = [];
+  for (let p = start; p + 8 <= end; ) {
+    const size = buf.readUInt32BE(p);
+    if (size < 8 || p + size > end) break;
+    out.push({ type: buf.toString('latin1', p + 4, p + 8), start: p, end: p + size });
+    p += size;
+  }
+  return out;
+}
+
+/**
+ * Where the key frame that starts an fMP4 media segment lies: from its `moof` to the end of the first
+ * sample (what an I-frame playlist's EXT-X-BYTERANGE names). Null when the segment is not in that shape.
+ */
+export function keyFrameRange(buf: Buffer): { offset: number; length: number } | null {
+  const moof = boxes(buf, 0, buf.length).find((b) => b.type === 'moof');
+  if (!moof) return null;
+  const traf = boxes(buf, moof.start + 8, moof.end).find((b) => b.type === 'traf');
+  if (!traf) return null;
+  const inner = boxes(buf, traf.start + 8, traf.end);
+  const tfhd = inner.find((b) => b.type === 'tfhd');
+  const trun = inner.find((b) => b.type === 'trun');
+  if (!tfhd || !trun) return null;
+  let defaultSize: number | undefined;
+  const hFlags = buf.readUInt32BE(tfhd.start + 8) & 0xffffff;
+  let h = tfhd.start + 16;
+  if (hFlags & 0x1) h += 8;
+  if (hFlags & 0x2) h += 4;
+  if (hFlags & 0x8) h += 4;
+  if (hFlags & 0x10) defaultSize = buf.readUInt32BE(h);
+  const flags = buf.readUInt32BE(trun.start + 8) & 0xffffff;
+  let p = trun.start + 16;
+  if (!(flags & 0x1)) return null; // no data offset: the sample's place is not stated
+  const dataOffset = buf.readInt32BE(p);
+  p += 4;
+  if (flags & 0x4) p += 4;
+  if (flags & 0x100) p += 4;
+  const size = flags & 0x200 ? buf.readUInt32BE(p) : defaultSize;
+  if (!size || dataOffset <= 0) return null;
+  return { offset: moof.start, length: dataOffset + size };
+}
+
+/** An I-frame-only playlist: one entry per segment, the byte range of its opening key frame. */
+export function buildIframePlaylist(
+  init: string,
+  entries: readonly { uri: string; duration: number; offset: number; length: number }[],
+): string {
+  const target = Math.max(1, ...entries.map((e) => Math.ceil(e.duration)));
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    `#EXT-X-TARGETDURATION:${target}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+    '#EXT-X-I-FRAMES-ONLY',
+    `#EXT-X-MAP:URI="${init}"`,
+  ];
+  for (const e of entries) {
+    lines.push(`#EXTINF:${e.duration.toFixed(6)},`, `#EXT-X-BYTERANGE:${e.length}@${e.offset}`, e.uri);
+  }
+  lines.push('#EXT-X-ENDLIST');
+  return `${lines.join('\n')}\n`;
 }
 
 async function readHead(path: string, bytes: number): Promise<Buffer> {
@@ -149,6 +232,28 @@ export interface FinishedPackage {
   height: number;
 }
 
+/** `{rendition}/iframes.m3u8` beside a media playlist; its URI and peak bandwidth, or null (not fMP4). */
+async function writeIframePlaylist(
+  outDir: string,
+  playlist: string,
+  facts: MediaPlaylistFacts,
+): Promise<{ uri: string; bandwidth: number } | null> {
+  const base = join(outDir, playlist, '..');
+  const entries: { uri: string; duration: number; offset: number; length: number }[] = [];
+  let peak = 0;
+  for (const s of facts.segments) {
+    // the key frame is at the front of a segment; its sample sizes are in the first few kB
+    const range = keyFrameRange(await readHead(join(base, s.uri), 64 * 1024));
+    if (!range) return null;
+    entries.push({ uri: s.uri, duration: s.duration, ...range });
+    if (s.duration > 0) peak = Math.max(peak, (range.length * 8) / s.duration);
+  }
+  if (!facts.init || entries.length === 0) return null;
+  const uri = playlist.replace(/[^/]+$/, 'iframes.m3u8');
+  await writeFile(join(outDir, uri), buildIframePlaylist(facts.init, entries));
+  return { uri, bandwidth: Math.round(peak) };
+}
+
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -163,8 +268,10 @@ async function walk(dir: string): Promise<string[]> {
 export async function finishHlsPackage(
   outDir: string,
   plan: HlsPlan,
-  audioChannels = 2,
+  opts: { audioChannels?: number; iframes?: boolean } = {},
 ): Promise<FinishedPackage> {
+  const audioChannels = opts.audioChannels ?? 2;
+  const iframes: IframeEntry[] = [];
   const audio = plan.audioPlaylist ? await measure(outDir, plan.audioPlaylist) : null;
   const variants: VariantEntry[] = [];
   let duration = 0;
@@ -174,6 +281,12 @@ export async function finishHlsPackage(
     const first = m.facts.init ?? m.facts.segments[0]?.uri;
     const head = first ? await readHead(join(outDir, v.playlist, '..', first), 64 * 1024) : Buffer.alloc(0);
     const video = avcCodecFrom(head) ?? 'avc1.640028';
+    if (opts.iframes && m.facts.init) {
+      const iframe = await writeIframePlaylist(outDir, v.playlist, m.facts);
+      if (iframe) {
+        iframes.push({ ...iframe, width: v.rendition.width, height: v.rendition.height, codecs: video });
+      }
+    }
     variants.push({
       uri: v.playlist,
       bandwidth: m.peak + (audio?.peak ?? 0),
@@ -188,6 +301,7 @@ export async function finishHlsPackage(
   const master = buildMasterPlaylist(
     variants,
     audio && plan.audioPlaylist ? { uri: plan.audioPlaylist, channels: audioChannels } : null,
+    iframes,
   );
   await writeFile(masterPath, master);
   const parts: FinishedPackage['parts'] = [];

@@ -73,6 +73,13 @@ export const AdaptiveVideoOptions = Type.Object(
       }),
     ),
     no_audio: Type.Optional(Type.Boolean({ default: false, description: 'drop the audio track' })),
+    thumbnails: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'add an I-frame playlist per rendition (EXT-X-I-FRAME-STREAM-INF) for scrubbing previews; fmp4 segments only',
+      }),
+    ),
     speed: Type.Optional(
       StringEnum(VIDEO_SPEEDS, {
         default: DEFAULT_VIDEO_SPEED,
@@ -134,9 +141,12 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
     const plan = planAdaptive(probe, options, path, outDir, encoder);
     const top = plan.variants[0].rendition;
     checkOutputPixels(top.width, top.height, ctx);
+    if (options.thumbnails && plan.segmentFormat !== 'fmp4') {
+      throw new PermanentTaskError('thumbnails (I-frame playlists) need segment_format fmp4.');
+    }
 
     await runFfmpeg(plan.args, { ...ffmpegWatch(ctx), durationSeconds: probe.duration });
-    const pkg = await finishHlsPackage(outDir, plan);
+    const pkg = await finishHlsPackage(outDir, plan, { iframes: options.thumbnails });
     return {
       outputs: [
         {

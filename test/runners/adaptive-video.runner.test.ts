@@ -1,6 +1,7 @@
 // The adaptive_video runner on tiny generated sources: what the ladder promises, aligned segments, and the
 // awkward inputs (no audio, odd sizes, variable frame rate, 10-bit, portrait, shorter than a segment, cancel).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMediaPlaylist } from '../../src/media/hls.js';
@@ -186,6 +187,36 @@ describe('adaptive_video runner', () => {
       const ctx = makeContext(tmp.dir, 'video', f('short.mp4'), { format: 'hls', ...bad }).ctx;
       await expect(videoKind.run(ctx)).rejects.toThrow(/format hls/);
     }
+  }, 120_000);
+
+  it('thumbnails: an I-frame playlist per rendition whose byte ranges are the key frames', async () => {
+    const out = only((await run(f('short.mp4'), { thumbnails: true, segment_duration: 1 }).result).outputs);
+    const master = readFileSync(out.localPath, 'utf8');
+    const line = master.split('\n').find((l) => l.startsWith('#EXT-X-I-FRAME-STREAM-INF:'));
+    expect(line).toMatch(
+      /BANDWIDTH=\d+,RESOLUTION=320x180,CODECS="avc1\.[0-9A-F]{6}",URI="180p\/iframes\.m3u8"/,
+    );
+    const dir = join(dirname(out.localPath), '180p');
+    const text = readFileSync(join(dir, 'iframes.m3u8'), 'utf8');
+    expect(text).toContain('#EXT-X-I-FRAMES-ONLY');
+    const ranges = [...text.matchAll(/#EXT-X-BYTERANGE:(\d+)@(\d+)\n(\S+)/g)];
+    expect(ranges.length).toBe(2);
+    // each range, after the init segment, decodes to exactly one key frame
+    const init = readFileSync(join(dir, /URI="([^"]+)"/.exec(text)![1]));
+    for (const [, len, off, uri] of ranges) {
+      const seg = readFileSync(join(dir, uri)).subarray(Number(off), Number(off) + Number(len));
+      const probe = join(dir, `probe-${off}.mp4`);
+      writeFileSync(probe, Buffer.concat([init, seg]));
+      const frames = execFileSync(
+        'ffprobe',
+        ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=key_frame', '-of', 'csv=p=0', probe],
+        { encoding: 'utf8' },
+      )
+        .trim()
+        .split('\n');
+      expect(frames.map((l) => l.split(',')[0])).toEqual(['1']);
+    }
+    expect((out.parts ?? []).map((p) => p.name)).toContain('180p/iframes.m3u8');
   }, 120_000);
 
   it('refuses unknown options and sizes', async () => {
