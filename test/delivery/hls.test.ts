@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partsPrefix } from '../../src/blobs/blob-store.js';
+import { testDatabases } from '../helpers/app.js';
 import { type DeliveryTestApp, startDeliveryTestApp } from '../helpers/delivery.js';
 import { type HlsFixture, makePackage, playlistUris } from '../helpers/hls.js';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
@@ -54,7 +55,10 @@ for (const storage of ['disk', 's3'] as const) {
               MEDIARY_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
             }
           : {};
-      t = await startDeliveryTestApp({ env });
+      // S3 runs on PostgreSQL when the suite has it (CI), so both stores and both databases are covered
+      // without encoding the ladder four times
+      const db = storage === 's3' && testDatabases().includes('postgres') ? 'postgres' : 'sqlite';
+      t = await startDeliveryTestApp({ env, db });
       fx = await makePackage(t, tmp.path('clip.mp4'), {
         ref: 'hls',
         folder: 'streams',
