@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, each against its raw baseline in the same run. Not pass/fail.
-// BENCH_ONLY=api,upload,tasks,video-speed,hls picks some.
+// BENCH_ONLY=api,upload,tasks,video-speed,hls,automations picks some.
 import { existsSync } from 'node:fs';
 
 const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
@@ -11,6 +11,7 @@ const suites: [string, string, string][] = [
   ['tasks', './tasks.js', 'benchTasks'],
   ['video-speed', './video-speed.js', 'benchVideoSpeed'],
   ['hls', './hls.js', 'benchHls'],
+  ['automations', './automations.js', 'benchAutomations'],
 ];
 
 for (const [name, mod, fn] of suites) {

@@ -9,12 +9,17 @@ export const MAX_STEP_DEPTH = 8;
 export const MAX_STEPS = 50;
 
 /** Keys of a step that are the workflow's, not the kind's options. */
-const STEP_KEYS = new Set(['kind', 'next']);
+const STEP_KEYS = new Set(['kind', 'next', 'next_']);
 
 /** Kinds a step may not be: they take a URL or manage steps themselves. */
 const NOT_A_STEP = new Set(['workflow', 'ingest']);
 
 export type Step = Record<string, unknown> & { kind: string; next?: Step[] };
+
+/** A step's next steps; Ruby's SDK sends them as `next_`. */
+export function stepNext(step: Step): Step[] | undefined {
+  return (step.next ?? (step as { next_?: Step[] }).next_) as Step[] | undefined;
+}
 
 export function stepKind(kind: string): string {
   return kind === 'subtitle' ? 'subtitles' : kind;
@@ -63,7 +68,8 @@ export function validateSteps(steps: unknown, kinds: TaskKindRegistry, field = '
         );
       }
       validateOptions(def, stepOptions(s as Step), at);
-      if (s.next !== undefined && s.next !== null) walk(s.next, `${at}.next`, depth + 1);
+      const next = stepNext(s as Step);
+      if (next !== undefined && next !== null) walk(next, `${at}.next`, depth + 1);
     }
   };
   walk(steps, field, 1);
@@ -77,7 +83,8 @@ export function stepUrls(steps: Step[]): string[] {
   const walk = (list: Step[]) => {
     for (const s of list) {
       if (stepKind(s.kind) === 'http' && typeof s.url === 'string') out.push(s.url);
-      if (Array.isArray(s.next)) walk(s.next);
+      const next = stepNext(s);
+      if (Array.isArray(next)) walk(next);
     }
   };
   walk(steps);

@@ -11,7 +11,7 @@ import type { TaskRow, TasksRepository } from '../store/tasks.repository.js';
 import type { EventsService } from './events.service.js';
 import { parseJson } from './serializers.js';
 import { newTaskRow } from './task-rows.js';
-import { type Step, stepKind, stepOptions } from './workflow-steps.js';
+import { type Step, stepKind, stepNext, stepOptions } from './workflow-steps.js';
 
 export interface WorkflowsServiceDeps {
   tasks: TasksRepository;
@@ -103,7 +103,7 @@ export class WorkflowsService {
         createdBy: parent.created_by,
         automationId: parent.automation_id,
         parentId: parent.id,
-        steps: step.next && step.next.length > 0 ? JSON.stringify(step.next) : null,
+        steps: (stepNext(step)?.length ?? 0) > 0 ? JSON.stringify(stepNext(step)) : null,
       });
       await this.deps.tasks.insert(child, tx.db);
       await this.deps.events.taskChanged(tx, 'task.created', child);

@@ -32,7 +32,7 @@ describe.each(testDatabases())('automations and workflows (%s)', (db) => {
       db,
       kinds: [noteKind(), flakyKind(1000, true, 'broken'), gate.def],
       engine: { concurrency: 2, retryDelayMs: 0 },
-      env: { MEDIARY_TASK_MAX_ATTEMPTS: '2' },
+      env: { MEDIARY_TASK_MAX_ATTEMPTS: '2', MEDIARY_WEBHOOK_TIMEOUT_MS: '400' },
     });
   });
   afterAll(async () => {
@@ -441,6 +441,42 @@ describe.each(testDatabases())('automations and workflows (%s)', (db) => {
       expect(done.status).toBe('failed');
       expect(done.error).toMatch(/HTTP 500/);
       expect(receiver.received).toHaveLength(2); // MEDIARY_TASK_MAX_ATTEMPTS=2
+    });
+  });
+
+  describe('http steps that must fail cleanly', () => {
+    it.each([
+      ['hangs', () => 'hang' as const, /no response within 400 ms/],
+      ['redirects (to anywhere, private or not)', () => 302, /HTTP 302: redirects are not followed/],
+    ])('a receiver that %s: retried, then failed with the reason', async (_, respond, reason) => {
+      receiver.respond = respond;
+      const f = await ingest();
+      const wf = await t.create({
+        kind: 'workflow',
+        file_id: f.id,
+        workflow: [{ kind: 'http', url: `${receiver.origin}/x` }],
+      });
+      await t.engine.runUntilIdle();
+      const done = await t.task(wf.id);
+      expect(done.status).toBe('failed');
+      expect(done.error).toMatch(reason);
+      expect(receiver.received).toHaveLength(2);
+    });
+
+    it('a private address is refused when written, on a server that refuses private URLs', async () => {
+      const strict = await startTaskApp({ db, env: { MEDIARY_ALLOW_PRIVATE_URLS: 'false' } });
+      try {
+        const auto = await strict.request('POST', '/automations', {
+          trigger: { kind: 'event', event: 'media.created' },
+          workflow: [{ kind: 'image', next: [{ kind: 'http', url: 'http://127.0.0.1:9/x' }] }],
+        });
+        expect(auto.status).toBe(400);
+        expect(auto.json).toMatchObject({ kind: 'url_forbidden' });
+        const ep = await strict.request('POST', '/webhooks/endpoints', { url: 'http://10.0.0.1/x' });
+        expect(ep.status).toBe(400);
+      } finally {
+        await strict.close();
+      }
     });
   });
 

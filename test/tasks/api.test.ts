@@ -503,6 +503,7 @@ describe.each(testDatabases())('tasks API (%s)', (db) => {
             folder: { type: 'string' },
             filename: { type: 'string' },
           },
+          available: true,
         });
         expect(res.json.ingest.inputs).toEqual(['url']);
         expect(Object.keys(res.json.ingest.options)).toEqual(
