@@ -177,8 +177,13 @@ export function validateOptions(
   options: Record<string, unknown>,
   /** where the options sit in a larger body, e.g. `workflow[1].next[0]`; names the option in the message */
   prefix = '',
+  /**
+   * false for workflow steps: an automation may name a kind whose provider is configured later; its step
+   * fails with the same message if it runs before that
+   */
+  requireAvailable = true,
 ): void {
-  checkAvailable(def);
+  if (requireAvailable) checkAvailable(def);
   const validate = validatorFor(def);
   if (validate(options)) return;
   const e = pickError(validate.errors ?? []);

@@ -67,7 +67,7 @@ export function validateSteps(steps: unknown, kinds: TaskKindRegistry, field = '
           `unknown step kind ${JSON.stringify(s.kind).slice(0, 60)}; step kinds are ${usable}.`,
         );
       }
-      validateOptions(def, stepOptions(s as Step), at);
+      validateOptions(def, stepOptions(s as Step), at, false);
       const next = stepNext(s as Step);
       if (next !== undefined && next !== null) walk(next, `${at}.next`, depth + 1);
     }

@@ -447,29 +447,28 @@ export function fern10Suite(o: Fern10Options): void {
       );
     });
 
-    // Automations: issue 9 adds /automations. Until it lands, `automationCall` asserts the request reached the
-    // router with the SDK's method and path and was answered 404 route_not_found in the bare error shape this
-    // SDK reads; once the routes exist, the same tests check the SDK's response model instead.
-    it('automations.create: POST /automations → AutomationsCreateResponse (404 until issue 9)', async () => {
+    // Automations: each answer must parse as the SDK's response model (the SDK's own example automation,
+    // whose `description` step is accepted even before an AI provider is configured).
+    it('automations.create: POST /automations → AutomationsCreateResponse', async () => {
       const res = await client.automations.create(AUTOMATION);
       expect(sendsVersionHeader(client.last())).toBe(!o.headerless.includes('automations.create'));
       const a = await automationCall('automations.create', client.last(), res, Automation10, 'bare');
       ids.automation = a?.id ?? 'auto_abcdefgh1234';
     });
 
-    it('automations.list: GET /automations → array<AutomationsListResponseItem> (404 until issue 9)', async () => {
+    it('automations.list: GET /automations → array<AutomationsListResponseItem>', async () => {
       const res = await client.automations.list({ page: 1, limit: 10 });
       expect(sendsVersionHeader(client.last())).toBe(!o.headerless.includes('automations.list'));
       await automationCall('automations.list', client.last(), res, Type.Array(Automation10), 'bare');
     });
 
-    it('automations.get: GET /automations/{id} → AutomationsGetResponse (404 until issue 9)', async () => {
+    it('automations.get: GET /automations/{id} → AutomationsGetResponse', async () => {
       const res = await client.automations.get(ids.automation);
       expect(sendsVersionHeader(client.last())).toBe(!o.headerless.includes('automations.get'));
       await automationCall('automations.get', client.last(), res, Automation10, 'bare');
     });
 
-    it('automations.update: PATCH /automations/{id} → AutomationsUpdateResponse (404 until issue 9)', async () => {
+    it('automations.update: PATCH /automations/{id} → AutomationsUpdateResponse', async () => {
       const res = await client.automations.update(ids.automation, {
         name: 'My Updated Automation',
         workflow: [{ kind: 'image', ref: 'big_thumbnail' }],
@@ -479,7 +478,7 @@ export function fern10Suite(o: Fern10Options): void {
       await automationCall('automations.update', client.last(), res, Automation10, 'bare');
     });
 
-    it('automations.delete: DELETE /automations/{id} → AutomationsDeleteResponse (404 until issue 9)', async () => {
+    it('automations.delete: DELETE /automations/{id} → AutomationsDeleteResponse', async () => {
       const res = await client.automations.delete(ids.automation);
       expect(sendsVersionHeader(client.last())).toBe(!o.headerless.includes('automations.delete'));
       await automationCall('automations.delete', client.last(), res, Delete10, 'bare');

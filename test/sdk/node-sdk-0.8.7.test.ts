@@ -574,9 +574,8 @@ describe.each(testDatabases())('@ittybit/sdk 0.8.7 wire conformance (%s)', (db) 
     }
   });
 
-  // Automations: issue 9 adds /automations. Until then `automationCall` asserts each request reached the
-  // router as sent (404 route_not_found naming its method and path) in the G2 error envelope; once the routes
-  // exist, the same tests check AutomationResponse / AutomationListResponse / ConfirmationResponse.
+  // Automations: each answer must parse as AutomationResponse / AutomationListResponse /
+  // ConfirmationResponse in the G2 envelope.
   const automation = {
     name: 'My Example Automation',
     description: 'This workflow will run whenever new media is created.',
@@ -586,23 +585,23 @@ describe.each(testDatabases())('@ittybit/sdk 0.8.7 wire conformance (%s)', (db) 
   };
   let automationId = 'auto_abcdefgh1234';
 
-  it('automations.create: POST /automations → AutomationResponse (404 until issue 9)', async () => {
+  it('automations.create: POST /automations → AutomationResponse', async () => {
     const res = await client.automations.create(automation);
     const a = await automationCall('automations.create', client.last, res, AutomationResponse, 'envelope');
     if (a) automationId = a.data.id;
   });
 
-  it('automations.list: GET /automations → AutomationListResponse (404 until issue 9)', async () => {
+  it('automations.list: GET /automations → AutomationListResponse', async () => {
     const res = await client.automations.list({ page: 1, limit: 10 });
     await automationCall('automations.list', client.last, res, AutomationListResponse, 'envelope');
   });
 
-  it('automations.get: GET /automations/{id} → AutomationResponse (404 until issue 9)', async () => {
+  it('automations.get: GET /automations/{id} → AutomationResponse', async () => {
     const res = await client.automations.get(automationId);
     await automationCall('automations.get', client.last, res, AutomationResponse, 'envelope');
   });
 
-  it('automations.update: PATCH /automations/{id} → AutomationResponse (404 until issue 9)', async () => {
+  it('automations.update: PATCH /automations/{id} → AutomationResponse', async () => {
     const res = await client.automations.update(automationId, {
       name: 'My Updated Automation',
       status: 'paused',
@@ -610,7 +609,7 @@ describe.each(testDatabases())('@ittybit/sdk 0.8.7 wire conformance (%s)', (db) 
     await automationCall('automations.update', client.last, res, AutomationResponse, 'envelope');
   });
 
-  it('automations.delete: DELETE /automations/{id} → ConfirmationResponse (404 until issue 9)', async () => {
+  it('automations.delete: DELETE /automations/{id} → ConfirmationResponse', async () => {
     const res = await client.automations.delete(automationId);
     await automationCall('automations.delete', client.last, res, ConfirmationResponse, 'envelope');
   });

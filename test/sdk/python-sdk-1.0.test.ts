@@ -480,13 +480,11 @@ describe.each(testDatabases())('ittybit (Python) 1.0.0 wire conformance (%s)', (
     expect(noKind.json).toMatchObject({ message: expect.any(String) });
   });
 
-  // Automations: issue 9 adds /automations. Until then `automationCall` asserts each request reached the
-  // router as sent (404 route_not_found naming its method and path) in the bare error shape; once the routes
-  // exist, the same tests check the AutomationsGetResponse model. automations.create sends no version header,
-  // so it relies on the SDK detection (X-Fern-SDK-Version 1.0.0) for the bare shape.
+  // Automations: each answer must parse as the AutomationsGetResponse model. automations.create sends no
+  // version header, so it relies on the SDK detection (X-Fern-SDK-Version 1.0.0) for the bare shape.
   let automationId = 'auto_abcdefgh1234';
 
-  it('automations.create (no Accept-Version) → AutomationsCreateResponse (404 until issue 9)', async () => {
+  it('automations.create (no Accept-Version) → AutomationsCreateResponse', async () => {
     const res = await client.automations.create({
       name: 'My Example Automation',
       trigger: { kind: 'event', event: 'media.created' },
@@ -498,22 +496,22 @@ describe.each(testDatabases())('ittybit (Python) 1.0.0 wire conformance (%s)', (
     if (a) automationId = a.id;
   });
 
-  it('automations.list → typing.List[AutomationsListResponseItem] (404 until issue 9)', async () => {
+  it('automations.list → typing.List[AutomationsListResponseItem]', async () => {
     const res = await client.automations.list({ page: 1, limit: 10 });
     await automationCall('automations.list', client.last, res, Type.Array(AutomationsGetResponse), 'bare');
   });
 
-  it('automations.get → AutomationsGetResponse (404 until issue 9)', async () => {
+  it('automations.get → AutomationsGetResponse', async () => {
     const res = await client.automations.get(automationId);
     await automationCall('automations.get', client.last, res, AutomationsGetResponse, 'bare');
   });
 
-  it('automations.update → AutomationsUpdateResponse (404 until issue 9)', async () => {
+  it('automations.update → AutomationsUpdateResponse', async () => {
     const res = await client.automations.update(automationId, { name: 'My Updated Automation' });
     await automationCall('automations.update', client.last, res, AutomationsGetResponse, 'bare');
   });
 
-  it('automations.delete → AutomationsDeleteResponse (404 until issue 9)', async () => {
+  it('automations.delete → AutomationsDeleteResponse', async () => {
     const res = await client.automations.delete(automationId);
     await automationCall('automations.delete', client.last, res, DeleteResponse, 'bare');
   });
