@@ -75,6 +75,8 @@ export interface RunContext {
   leaseMs: number;
   /** the first retry's delay; each further one doubles */
   retryDelayMs: number;
+  /** tasks the worker runs at once; encoders size their threads by it */
+  slots: number;
   log: RunLog;
 }
 
@@ -242,6 +244,7 @@ export class TaskRunService {
         workDir,
         signal,
         progress: run.progress,
+        slots: run.slots,
         limits: deps.config.limits,
         // the newest ready output of a kind in this media (subtitles reuse a finished speech transcript)
         earlierOutput: async (kind) => {

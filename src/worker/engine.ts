@@ -247,6 +247,7 @@ export class TaskEngine {
         now: () => this.clock(),
         leaseMs: this.leaseMs,
         retryDelayMs: this.retryDelayMs,
+        slots: this.concurrency,
         log: this.log,
       })
       .catch((err) => this.log('error', 'task run crashed', { task: task.id, err: String(err) }))
