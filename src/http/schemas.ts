@@ -1,11 +1,22 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 
-export const PageQuery = Type.Object({
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'page number, from 1' })),
-  limit: Type.Optional(
-    Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'items per page' }),
+/**
+ * The deepest page a list serves: page × limit stays far below what SQLite and PostgreSQL take as an
+ * OFFSET (a page of 1e20 used to reach SQL and answer 500). Deeper than this, filter instead.
+ */
+export const MAX_PAGE = 100_000;
+export const MAX_LIMIT = 100;
+
+export const PageFields = {
+  page: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1, description: 'page number, from 1' }),
   ),
-});
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 20, description: 'items per page' }),
+  ),
+};
+
+export const PageQuery = Type.Object(PageFields);
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 

@@ -1,4 +1,5 @@
 import type { SelectQueryBuilder } from 'kysely';
+import { invalid } from '../lib/errors.js';
 import type { Database } from './schema.js';
 
 export interface Page {
@@ -25,6 +26,11 @@ export async function paginate<T extends PagedTable>(
   query: SelectQueryBuilder<Database, T, {}>,
   page: Page,
 ): Promise<{ rows: Database[T][]; total: number }> {
+  // the routes' schemas bound both (http/schemas.ts); this keeps any other caller's numbers out of SQL too
+  if (!Number.isSafeInteger(page.page) || page.page < 1 || page.page > 100_000)
+    throw invalid('page must be an integer from 1 to 100000.');
+  if (!Number.isSafeInteger(page.limit) || page.limit < 1 || page.limit > 1000)
+    throw invalid('limit must be an integer from 1 to 1000.');
   const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await query
     .selectAll()

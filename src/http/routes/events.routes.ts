@@ -6,13 +6,12 @@ import { EVENT_KINDS } from '../../services/event-kinds.js';
 import type { EventsService } from '../../services/events.service.js';
 import { authOf } from '../context.js';
 import { sendList, sendObject } from '../respond.js';
-import { IdParams } from '../schemas.js';
+import { IdParams, PageFields } from '../schemas.js';
 import { EventWire, errorResponses, ListResponse, ObjectResponse } from '../wire-schemas.js';
 import { requireId } from './ids.js';
 
 const EventsQuery = Type.Object({
-  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  ...PageFields,
   kind: Type.Optional(Type.Union(EVENT_KINDS.map((k) => Type.Literal(k)))),
   after: Type.Optional(Type.String({ maxLength: 100, description: 'cursor: events older than this id' })),
   before: Type.Optional(Type.String({ maxLength: 100, description: 'cursor: events newer than this id' })),

@@ -6,7 +6,7 @@ import type { WebhooksService } from '../../services/webhooks.service.js';
 import { deliveryToWire } from '../../services/webhooks.service.js';
 import { authOf } from '../context.js';
 import { sendList, sendMessage, sendObject } from '../respond.js';
-import { IdParams, Nullable, PageQuery } from '../schemas.js';
+import { IdParams, Nullable, PageFields, PageQuery } from '../schemas.js';
 import { absentBodyIsEmpty } from '../validation.js';
 import {
   errorResponses,
@@ -20,10 +20,7 @@ import {
 import { requireId } from './ids.js';
 
 const DeliveriesQuery = Type.Object({
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'page number, from 1' })),
-  limit: Type.Optional(
-    Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'items per page' }),
-  ),
+  ...PageFields,
   status: Type.Optional(
     Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
   ),
