@@ -21,6 +21,7 @@ import type {
   WebhooksRepository,
 } from '../store/webhooks.repository.js';
 import { EVENT_KINDS } from './event-kinds.js';
+import type { MetricsService } from './metrics.service.js';
 import type { AuthContext, ProjectsService } from './projects.service.js';
 import type { WireObject } from './serializers.js';
 import { webhookHeaders } from './webhook-signature.js';
@@ -129,6 +130,7 @@ export interface WebhooksServiceDeps {
   projects: ProjectsService;
   box: SecretBox;
   config: Config;
+  metrics?: MetricsService;
 }
 
 /** Event kinds an endpoint can subscribe to, and the G4 names read as them (spec §10.2). */
@@ -167,6 +169,7 @@ export class WebhooksService {
   private readonly box: SecretBox;
   private readonly random: () => number;
   private readonly ca?: string | Buffer;
+  private readonly metrics?: MetricsService;
 
   constructor(deps: WebhooksServiceDeps, opts: WebhooksServiceOptions = {}) {
     this.repo = deps.repo;
@@ -174,6 +177,7 @@ export class WebhooksService {
     this.projects = deps.projects;
     this.box = deps.box;
     this.config = deps.config;
+    this.metrics = deps.metrics;
     this.now = opts.clock ?? Date.now;
     this.random = opts.random ?? Math.random;
     this.ca = opts.ca;
@@ -188,8 +192,18 @@ export class WebhooksService {
    * reports does; senders are woken once that transaction commits.
    */
   async enqueueInTransaction(tx: Tx, input: EnqueueInput): Promise<DeliveryRow> {
+    const row = this.newDelivery(input);
+    await this.repo.insertDelivery(row, tx.db);
+    tx.signal('webhooks', { type: 'queued' });
+    return row;
+  }
+
+  /** A pending delivery, due now. */
+  private newDelivery(
+    input: EnqueueInput & { endpointId?: string | null; eventId?: string | null },
+  ): DeliveryRow {
     const ts = this.nowIso();
-    const row: DeliveryRow = {
+    return {
       id: newId('whd'),
       project_id: input.projectId,
       task_id: input.taskId ?? null,
@@ -203,14 +217,11 @@ export class WebhooksService {
       lease_owner: null,
       last_status: null,
       last_error: null,
-      endpoint_id: null,
-      event_id: null,
+      endpoint_id: input.endpointId ?? null,
+      event_id: input.eventId ?? null,
       created: ts,
       updated: ts,
     };
-    await this.repo.insertDelivery(row, tx.db);
-    tx.signal('webhooks', { type: 'queued' });
-    return row;
   }
 
   /**
@@ -223,29 +234,15 @@ export class WebhooksService {
     for (const ep of endpoints) {
       const topics = JSON.parse(ep.topics) as string[];
       if (topics.length > 0 && !topics.includes(event.kind)) continue;
-      const ts = this.nowIso();
-      await this.repo.insertDeliveryOnce(
-        {
-          id: newId('whd'),
-          project_id: event.project_id,
-          task_id: null,
-          url: ep.url,
-          type: event.kind,
-          payload: JSON.stringify(wire),
-          status: 'pending',
-          attempts: 0,
-          next_attempt_at: ts,
-          lease_until: null,
-          lease_owner: null,
-          last_status: null,
-          last_error: null,
-          endpoint_id: ep.id,
-          event_id: event.id,
-          created: ts,
-          updated: ts,
-        },
-        tx.db,
-      );
+      const row = this.newDelivery({
+        projectId: event.project_id,
+        url: ep.url,
+        type: event.kind,
+        payload: wire,
+        endpointId: ep.id,
+        eventId: event.id,
+      });
+      await this.repo.insertDeliveryOnce(row, tx.db);
       queued++;
     }
     if (queued > 0) tx.signal('webhooks', { type: 'queued' });
@@ -510,6 +507,7 @@ export class WebhooksService {
       last_error: ok ? null : outcome.error,
       updated: new Date(endMs).toISOString(),
     };
+    this.metrics?.webhookAttempt(ok ? 'delivered' : next === null ? 'failed' : 'retry');
     try {
       const kept = await this.repo.finishAttempt(
         row.id,
