@@ -8,7 +8,7 @@ import type { FileRow, MediaRepository } from '../store/media.repository.js';
 import type { ProjectsRepository } from '../store/projects.repository.js';
 import { type ChildQuery, isPlaylist, partContentType, splitPartPath } from './hls-delivery.js';
 import { hasParts } from './packages.js';
-import { sanitizeFolder } from './paths.js';
+import { ID_PATH, sanitizeFolder } from './paths.js';
 import {
   type AuthContext,
   type ProjectSettings,
@@ -80,15 +80,18 @@ export class DeliveryService {
     }
   }
 
-  /** The newest ready file at the path, or (when none) the file whose id the path names. */
+  /**
+   * The file whose id the path names, else the newest ready file at the path. Ids first: by-id URLs never
+   * change, whatever path another file was given (new id-shaped root paths are refused, see paths.ts).
+   */
   async resolve(projectId: string, path: string): Promise<{ file: FileRow; byId: boolean } | undefined> {
+    const m = ID_PATH.exec(path);
+    if (m) {
+      const byId = await this.media.getFile(projectId, m[1]);
+      if (byId?.status === 'ready') return { file: byId, byId: true };
+    }
     const atPath = await this.media.fileAtPath(projectId, path);
-    if (atPath) return { file: atPath, byId: false };
-    const m = /^(file_[A-Za-z0-9]{1,64})(\.[A-Za-z0-9]{1,10})?$/.exec(path);
-    if (!m) return undefined;
-    const byId = await this.media.getFile(projectId, m[1]);
-    if (byId?.status !== 'ready') return undefined;
-    return { file: byId, byId: true };
+    return atPath ? { file: atPath, byId: false } : undefined;
   }
 
   async authorizeRead(req: DeliveryRequest): Promise<ReadGrant> {

@@ -7,7 +7,7 @@ import type { ProbeResult } from '../media/probe.js';
 import type { FileRow } from '../store/media.repository.js';
 import { factColumns } from './file-facts.js';
 import type { Metadata } from './metadata.js';
-import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
+import { idShapedPathProblem, joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 
 export interface NewFile {
   /** default: a new `file_` id (give it when the blob key or other names need it first) */
@@ -52,7 +52,9 @@ export function fileBlobKey(projectId: string, fileId: string): string {
 export function newFileRow(f: NewFile): FileRow {
   const id = f.id ?? newId('file');
   const folder = sanitizeFolder(f.folder);
-  const filename = sanitizeFilename(f.filename) ?? sanitizeFilename(f.filenameHint) ?? `${id}.${f.ext}`;
+  let filename = sanitizeFilename(f.filename) ?? sanitizeFilename(f.filenameHint) ?? `${id}.${f.ext}`;
+  // a given name that would take over another file's by-id URL: this file gets its own id's name instead
+  if (idShapedPathProblem(joinPath(folder, filename), id)) filename = `${id}.${f.ext}`;
   const ts = f.created ?? now();
   return {
     id,

@@ -8,7 +8,7 @@ import type { EventsService } from './events.service.js';
 import type { IngestService } from './ingest.service.js';
 import { checkMetadata, type Metadata, mergeMetadata } from './metadata.js';
 import { deleteFileBlobs } from './packages.js';
-import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
+import { idShapedPathProblem, joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 import type { AuthContext } from './projects.service.js';
 
 export interface CreateFileInput {
@@ -78,6 +78,8 @@ export class FilesService {
       const filename = next.filename ?? row.filename ?? `${row.id}`;
       next.filename = filename;
       next.path = joinPath(folder, filename);
+      const problem = idShapedPathProblem(next.path, row.id);
+      if (problem) throw invalid(problem);
     }
     return this.write(ctx, row, next);
   }
@@ -97,6 +99,8 @@ export class FilesService {
       filename = given;
     }
     const metadata = checkMetadata(body.metadata ?? null);
+    const problem = idShapedPathProblem(joinPath(folder, filename), row.id);
+    if (problem) throw invalid(problem);
     return this.write(ctx, row, {
       folder,
       filename,

@@ -47,3 +47,16 @@ export function extOf(filename: string): string {
   const dot = filename.lastIndexOf('.');
   return dot > 0 ? filename.slice(dot + 1).toLowerCase() : '';
 }
+
+/** A root path the delivery host reads as a file id (`file_…`, optionally with an extension). */
+export const ID_PATH = /^(file_[A-Za-z0-9]{1,64})(\.[A-Za-z0-9]{1,10})?$/;
+
+/**
+ * By-id URLs never change, so no file may take a root path that names a file id, except its own (the
+ * default filename of a file without a folder is `{its id}.{ext}`). Returns the refusal message, if any.
+ */
+export function idShapedPathProblem(path: string, ownId?: string): string | undefined {
+  const m = ID_PATH.exec(path);
+  if (!m || m[1] === ownId) return undefined;
+  return `"${path}" is shaped like a file id, which the delivery host reserves for by-id URLs; put it in a folder or rename it.`;
+}

@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../lib/errors.js';
 import { deliveryDomainFor, deliveryUrlFor } from './delivery-url.js';
-import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
+import { idShapedPathProblem, joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 import type { AuthContext, ProjectsService } from './projects.service.js';
 
 export type SignedMethod = 'get' | 'put';
@@ -98,6 +98,9 @@ export class SignaturesService {
     const key = (await this.projects.activeKeySecrets(auth.projectId)).find((k) => k.id === auth.keyId);
     if (!key) throw new AppError('token_invalid', 'The API key is not valid (unknown or revoked).');
     const path = joinPath(folder, filename);
+    // reading a file by its id is what such a path is for; writing one would take that URL over
+    const problem = method === 'put' ? idShapedPathProblem(path) : undefined;
+    if (problem) throw new AppError('request_invalid', problem);
     const signature = sign(key.key, stringToSign(path, expiry, method));
     const query = `expiry=${expiry}&method=${method}&signature=${signature}`;
     return {

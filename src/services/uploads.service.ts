@@ -21,7 +21,7 @@ import { isoPlus, now } from '../lib/time.js';
 import type { FileRow, MediaRepository } from '../store/media.repository.js';
 import { isUniqueViolation, type UploadRow, type UploadsRepository } from '../store/uploads.repository.js';
 import type { IngestScope, IngestService } from './ingest.service.js';
-import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
+import { idShapedPathProblem, joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 import type { AuthContext } from './projects.service.js';
 
 /** An upload session (chunked PUT or tus) as stored. */
@@ -80,7 +80,10 @@ export function uploadTarget(segments: string[]): UploadTarget {
     );
   }
   const folder = sanitizeFolder(segments.slice(0, -1).join('/'));
-  return { folder, filename, path: joinPath(folder, filename) };
+  const path = joinPath(folder, filename);
+  const problem = idShapedPathProblem(path);
+  if (problem) throw new AppError('request_invalid', problem);
+  return { folder, filename, path };
 }
 
 export function uploadTooLarge(limit: number): AppError {
