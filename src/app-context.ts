@@ -10,7 +10,7 @@ import type { AiProviders } from './ai/types.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { createBlobStore } from './blobs/index.js';
 import type { Config } from './config.js';
-import { loadOrCreateSecret, SecretBox } from './lib/secrets.js';
+import { readServerSecret, SecretBox } from './lib/secrets.js';
 import { configureMediaTools } from './media/ffmpeg.js';
 import { BUILT_IN_KINDS, intelligenceKinds, TaskKindRegistry } from './runners/registry.js';
 import type { TaskKindDefinition } from './runners/runner.js';
@@ -20,7 +20,9 @@ import { EventsService } from './services/events.service.js';
 import { FilesService } from './services/files.service.js';
 import { IngestService } from './services/ingest.service.js';
 import { MediaService } from './services/media.service.js';
+import { MetricsService } from './services/metrics.service.js';
 import { ProjectsService } from './services/projects.service.js';
+import { checkServerSecret } from './services/secret-check.js';
 import { Serializer } from './services/serializers.js';
 import { SignaturesService } from './services/signatures.service.js';
 import { TaskRunService } from './services/task-runs.service.js';
@@ -31,6 +33,7 @@ import { WorkflowsService } from './services/workflows.service.js';
 import { AutomationsRepository } from './store/automations.repository.js';
 import { migrate, openStore, type Store } from './store/db.js';
 import { EventsRepository } from './store/events.repository.js';
+import { InstallationRepository } from './store/installation.repository.js';
 import { MediaRepository } from './store/media.repository.js';
 import { ProjectsRepository } from './store/projects.repository.js';
 import { Signals } from './store/queue.js';
@@ -48,6 +51,8 @@ export interface AppContext {
   blobs: BlobStore;
   box: SecretBox;
   serializer: Serializer;
+  /** this process's Prometheus registry; cli/start.ts serves it when MEDIARY_METRICS_PORT is set */
+  metrics: MetricsService;
   repos: { projects: ProjectsRepository; media: MediaRepository; tasks: TasksRepository };
   /** wake-ups between API, workers and dispatchers (in-process, and LISTEN/NOTIFY on PostgreSQL) */
   signals: Signals;
@@ -100,8 +105,19 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   if (ffmpegPath || ffprobePath) configureMediaTools({ ffmpegPath, ffprobePath }).catch(() => {});
   const store = openStore(config.databaseUrl);
   await migrate(store);
-  const blobs = createBlobStore(config);
-  const box = new SecretBox(loadOrCreateSecret(config.dataDir, config.secret));
+  const metrics = new MetricsService({ queueStats: () => repos.tasks.queueStats(Date.now()) });
+  const blobs = metrics.countBlobErrors(createBlobStore(config));
+  const secret = readServerSecret(config.dataDir, config.secret);
+  const box = new SecretBox(secret.secret);
+  try {
+    const note = await checkServerSecret(new InstallationRepository(store.db), secret, box, {
+      shared: store.dialect === 'postgres',
+    });
+    if (note) log.warn(note);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const closers: (() => Promise<void> | void)[] = [];
   const signals = new Signals(store);
   closers.push(() => signals.close());
@@ -123,6 +139,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     projects,
     box,
     config,
+    metrics,
   });
   const events = new EventsService({
     config,
@@ -156,6 +173,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     workflows,
     serializer,
     projects,
+    metrics,
   });
   const createWorker = (engineOpts?: EngineOptions) =>
     new TaskEngine({ config, runs, log: (level, msg, data) => log[level](data ?? {}, msg) }, engineOpts);
@@ -166,6 +184,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     blobs,
     box,
     serializer,
+    metrics,
     repos,
     signals,
     projects,
@@ -174,7 +193,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     ingest,
     signatures,
     delivery: new DeliveryService(repos.projects, projects, repos.media, signatures),
-    uploads: new UploadsService(config, new UploadsRepository(store.db), repos.media, ingest),
+    uploads: new UploadsService(config, new UploadsRepository(store.db), repos.media, ingest, metrics),
     webhooks,
     events,
     automations: new AutomationsService({ repo: automationsRepo, kinds, config }),

@@ -87,6 +87,10 @@ export interface Config {
   logLevel: string;
   workerConcurrency: number;
   corsOrigins: string[];
+  /** serve Prometheus /metrics on this port (plain HTTP); undefined: off (MEDIARY_METRICS_PORT) */
+  metricsPort?: number;
+  /** the metrics listener's address (MEDIARY_METRICS_HOST, default 127.0.0.1) */
+  metricsHost: string;
   limits: Limits;
   /** secret used to encrypt API keys at rest; from MEDIARY_SECRET or generated into the data dir */
   secret?: string;
@@ -255,6 +259,8 @@ export function loadConfig(env: Env = process.env, flags: Record<string, string 
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    metricsPort: merged.MEDIARY_METRICS_PORT ? int(merged, 'MEDIARY_METRICS_PORT', 0, 0, 65535) : undefined,
+    metricsHost: merged.MEDIARY_METRICS_HOST || '127.0.0.1',
     limits: {
       bodyBytes: int(merged, 'MEDIARY_MAX_BODY_BYTES', 1 * mb, 1024),
       ingestBytes: int(merged, 'MEDIARY_MAX_INGEST_BYTES', 4096 * mb, 1),

@@ -3,6 +3,7 @@ import { type AppContext, createContext } from '../app-context.js';
 import type { Config } from '../config.js';
 import { buildApp } from '../http/app.js';
 import { buildDeliveryApp } from '../http/delivery/delivery-app.js';
+import { listenMetrics } from '../http/metrics-server.js';
 import { loadTls } from '../http/tls.js';
 
 export interface Running {
@@ -58,6 +59,14 @@ export async function startServer(config: Config): Promise<Running> {
     // the context stops it on close; with role all it shares the process (and its wake-ups) with the API
     await ctx.startWorker();
     banner.push(`  worker    ${config.workerConcurrency} task slot(s)`);
+  }
+  if (config.metricsPort !== undefined) {
+    const m = await listenMetrics(ctx.metrics.withProcessMetrics(), {
+      host: config.metricsHost,
+      port: config.metricsPort,
+    });
+    banner.push(`  metrics   http://${config.metricsHost}:${m.port}/metrics`);
+    stops.push(() => m.close());
   }
   banner.push(`  data      ${config.dataDir}  (${ctx.store.dialect}, ${ctx.blobs.kind} storage)`);
   if (createdKey) {

@@ -83,6 +83,16 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     }
   });
 
+  // request rate and latency by route pattern (never the raw URL: ids would make a series per request)
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.metrics.request(
+      req.method,
+      req.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
+
   // A version key inside a JSON body (Go SDK 1.0) is a hint, not a field: taken and removed before validation.
   app.addHook('preValidation', versionFromBody);
 

@@ -26,6 +26,7 @@ import { deliveryUrlFor } from './delivery-url.js';
 import type { EventsService } from './events.service.js';
 import { newFileRow } from './file-rows.js';
 import type { IngestService } from './ingest.service.js';
+import type { MetricsService } from './metrics.service.js';
 import { deleteFileBlobs, storeOutputBlobs } from './packages.js';
 import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 import type { ProjectsService } from './projects.service.js';
@@ -99,6 +100,7 @@ export interface TaskRunDeps {
   workflows: WorkflowsService;
   serializer: Serializer;
   projects: ProjectsService;
+  metrics?: MetricsService;
 }
 
 const MAX_RETRY_DELAY_MS = 10 * 60_000;
@@ -192,6 +194,9 @@ export class TaskRunService {
     let task = run.task;
     let workDir: string | undefined;
     let cleanupInput: (() => Promise<void>) | undefined;
+    const startedAt = performance.now();
+    let mediaSeconds: number | undefined;
+    run.log('info', 'task started', taskIds(task, lease.attempt));
     try {
       // claims only pick known kinds; this guards a registry that changed under a running worker
       if (!def) throw new PermanentTaskError(`This server has no task kind "${task.kind}".`);
@@ -223,6 +228,7 @@ export class TaskRunService {
           cleanupInput = local.cleanup;
           input = { file, localPath: local.path };
         }
+        mediaSeconds = file.duration ?? undefined;
       } else if (def.accepts !== 'none') {
         throw new PermanentTaskError(`${aTask(def.kind)} needs ${acceptsDescription(def)}.`);
       }
@@ -266,8 +272,11 @@ export class TaskRunService {
       // storing overwrites this task's blob keys: make sure they are still ours to write
       if (!(await this.renew(lease, run.now() + run.leaseMs))) throw new LeaseLostError();
       await this.complete(run, task, def, result);
+      const seconds = (performance.now() - startedAt) / 1000;
+      deps.metrics?.taskRun(task.kind, 'completed', seconds, mediaSeconds);
+      run.log('info', 'task completed', { ...taskIds(task, lease.attempt), seconds });
     } catch (err) {
-      await this.fail(run, task, err);
+      await this.fail(run, task, err, startedAt);
     } finally {
       await cleanupInput?.().catch(() => {});
       if (workDir) await removeWorkDir(workDir);
@@ -425,7 +434,7 @@ export class TaskRunService {
     await this.deps.workflows.onTaskEnded(tx, task, output);
   }
 
-  private async fail(run: RunContext, task: TaskRow, err: unknown): Promise<void> {
+  private async fail(run: RunContext, task: TaskRow, err: unknown, startedAt: number): Promise<void> {
     const { deps } = this;
     const { lease, signal } = run;
     if (signal.aborted) {
@@ -437,9 +446,12 @@ export class TaskRunService {
     if (err instanceof LeaseLostError) return;
     const { message, permanent } = classifyFailure(err);
     const retry = !permanent && lease.attempt < task.max_attempts;
+    const seconds = (performance.now() - startedAt) / 1000;
+    deps.metrics?.taskRun(task.kind, retry ? 'retry' : 'failed', seconds);
     run.log(retry ? 'warn' : 'info', retry ? 'task attempt failed; will retry' : 'task failed', {
+      ...taskIds(task, lease.attempt),
+      seconds,
       task: task.id,
-      attempt: lease.attempt,
       error: message,
       cause: err instanceof Error && !(err instanceof PermanentTaskError) ? err.stack : undefined,
     });
@@ -479,6 +491,11 @@ export class TaskRunService {
       run.log('error', 'could not record the failure', { task: task.id, err: String(e) });
     }
   }
+}
+
+/** The ids every task log line carries (docs/operations.md). */
+function taskIds(task: TaskRow, attempt: number) {
+  return { task_id: task.id, project_id: task.project_id, kind: task.kind, attempt };
 }
 
 function primaryIndex(outputs: OutputSpec[]): number {

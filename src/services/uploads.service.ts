@@ -21,6 +21,7 @@ import { isoPlus, now } from '../lib/time.js';
 import type { FileRow, MediaRepository } from '../store/media.repository.js';
 import { isUniqueViolation, type UploadRow, type UploadsRepository } from '../store/uploads.repository.js';
 import type { IngestScope, IngestService } from './ingest.service.js';
+import type { MetricsService } from './metrics.service.js';
 import { idShapedPathProblem, joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 import type { AuthContext } from './projects.service.js';
 
@@ -121,6 +122,7 @@ export class UploadsService {
     private readonly repo: UploadsRepository,
     private readonly media: MediaRepository,
     private readonly ingest: IngestService,
+    private readonly metrics?: MetricsService,
   ) {
     this.tmpDir = join(config.dataDir, 'tmp');
     this.uploadsDir = join(this.tmpDir, 'uploads');
@@ -365,6 +367,10 @@ export class UploadsService {
         filename: f.filename,
         createdBy: f.createdBy,
       });
+      this.metrics?.uploadBytes(
+        session ? (session.protocol === 'tus' ? 'tus' : 'chunked') : 'put',
+        file.filesize,
+      );
       if (!session) return { file };
       const done: Partial<UploadSession> = {
         status: 'complete',

@@ -20,6 +20,13 @@ type Db = Kysely<Database> | Transaction<Database>;
 export const TASK_STATUSES = ['pending', 'processing', 'completed', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
+export interface QueueStats {
+  byKindStatus: { kind: string; status: string; count: number }[];
+  /** pending tasks that are due */
+  waiting: number;
+  oldestWaitingSeconds: number;
+}
+
 /** Lower runs first. */
 export const PRIORITY = { interactive: 0, automation: 10, backfill: 20 } as const;
 
@@ -405,6 +412,32 @@ export class TasksRepository {
       this.db,
     );
     return Number(r.rows[0].ms);
+  }
+
+  /** Counts by kind and status, and the due pending tasks (how many, the oldest's wait): for /metrics. */
+  async queueStats(nowMs: number): Promise<QueueStats> {
+    const now = new Date(nowMs).toISOString();
+    const byKindStatus = await this.db
+      .selectFrom('tasks')
+      .select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('count')])
+      .groupBy(['kind', 'status'])
+      .execute();
+    // a task waits from when it came due: created, or the end of its retry delay
+    const due = await this.db
+      .selectFrom('tasks')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.min(sql<string>`case when run_after > created then run_after else created end`).as('since'),
+      ])
+      .where('status', '=', 'pending')
+      .where('run_after', '<=', now)
+      .executeTakeFirstOrThrow();
+    const since = due.since ? Date.parse(String(due.since)) : Number.NaN;
+    return {
+      byKindStatus: byKindStatus.map((r) => ({ kind: r.kind, status: r.status, count: Number(r.count) })),
+      waiting: Number(due.n),
+      oldestWaitingSeconds: Number.isFinite(since) ? Math.max(0, (nowMs - since) / 1000) : 0,
+    };
   }
 
   /** How many rows are claimable or running; for tests and metrics. */
