@@ -1,8 +1,15 @@
 // Secrets at rest: API keys are looked up by SHA-256 and kept AES-256-GCM encrypted (signed URLs are HMACs
 // made with the key itself, so the server must be able to recover it, but never from a plain column).
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
@@ -37,13 +44,45 @@ export class SecretBox {
   }
 }
 
+export interface ServerSecret {
+  secret: string;
+  /** where it came from: MEDIARY_SECRET, `{data dir}/secret.key`, or made just now (not yet saved) */
+  source: 'configured' | 'file' | 'generated';
+  /** the data dir file a generated secret goes to once the database has accepted it */
+  file: string;
+}
+
+/** The configured secret, else the data dir's, else a new one; a new one is saved by saveGeneratedSecret(). */
+export function readServerSecret(dataDir: string, configured?: string): ServerSecret {
+  const file = join(dataDir, 'secret.key');
+  if (configured) return { secret: configured, source: 'configured', file };
+  if (existsSync(file)) return { secret: readFileSync(file, 'utf8').trim(), source: 'file', file };
+  return { secret: randomBytes(32).toString('base64url'), source: 'generated', file };
+}
+
+/** Writes a generated secret into the data dir (mode 0600). */
+export function saveGeneratedSecret(s: ServerSecret): void {
+  if (s.source !== 'generated') return;
+  mkdirSync(dirname(s.file), { recursive: true });
+  writeFileSync(s.file, `${s.secret}\n`, { mode: 0o600, flag: 'wx' });
+}
+
+/** Removes a generated secret saved by this process (the database took another node's). */
+export function discardGeneratedSecret(s: ServerSecret): void {
+  if (s.source === 'generated') rmSync(s.file, { force: true });
+}
+
 /** The configured secret, or one generated into the data dir on first start (mode 0600). */
 export function loadOrCreateSecret(dataDir: string, configured?: string): string {
-  if (configured) return configured;
-  const file = join(dataDir, 'secret.key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  return secret;
+  const s = readServerSecret(dataDir, configured);
+  saveGeneratedSecret(s);
+  return s.secret;
+}
+
+/**
+ * What the database records about the secret: an HMAC of a constant, which tells nodes with the same secret
+ * from others and says nothing about the secret itself.
+ */
+export function secretCheckValue(secret: string): string {
+  return `v1.${createHmac('sha256', `mediary:${secret}`).update('mediary secret check').digest('base64url')}`;
 }

@@ -241,6 +241,13 @@ export interface WebhookEndpointsTable {
 }
 // --- end events, automations, webhook endpoints ---
 
+/** installation-wide facts every node must agree on (migration 006); `secret_check` is the first */
+export interface InstallationTable {
+  name: string;
+  value: string;
+  created: string;
+}
+
 export interface Database {
   orgs: OrgsTable;
   projects: ProjectsTable;
@@ -254,4 +261,5 @@ export interface Database {
   events: EventsTable;
   automations: AutomationsTable;
   webhook_endpoints: WebhookEndpointsTable;
+  installation: InstallationTable;
 }

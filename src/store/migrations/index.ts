@@ -4,6 +4,7 @@ import * as uploads from './002-uploads.js';
 import * as tasks from './003-tasks.js';
 import * as webhooks from './004-webhooks.js';
 import * as automations from './005-automations.js';
+import * as secretCheck from './006-secret-check.js';
 
 // Add new migrations here, in order. Names sort lexically; never rename or edit a landed migration.
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '003-tasks': tasks,
   '004-webhooks': webhooks,
   '005-automations': automations,
+  '006-secret-check': secretCheck,
 };
