@@ -18,6 +18,7 @@ import { AutomationsService } from './services/automations.service.js';
 import { DeliveryService } from './services/delivery.service.js';
 import { EventsService } from './services/events.service.js';
 import { FilesService } from './services/files.service.js';
+import { IdempotencyService } from './services/idempotency.service.js';
 import { IngestService } from './services/ingest.service.js';
 import { MediaService } from './services/media.service.js';
 import { MetricsService } from './services/metrics.service.js';
@@ -33,6 +34,7 @@ import { WorkflowsService } from './services/workflows.service.js';
 import { AutomationsRepository } from './store/automations.repository.js';
 import { migrate, openStore, type Store } from './store/db.js';
 import { EventsRepository } from './store/events.repository.js';
+import { IdempotencyRepository } from './store/idempotency.repository.js';
 import { InstallationRepository } from './store/installation.repository.js';
 import { MediaRepository } from './store/media.repository.js';
 import { ProjectsRepository } from './store/projects.repository.js';
@@ -53,6 +55,8 @@ export interface AppContext {
   serializer: Serializer;
   /** this process's Prometheus registry; cli/start.ts serves it when MEDIARY_METRICS_PORT is set */
   metrics: MetricsService;
+  /** Idempotency-Key on POST: the kept first responses, per project, in the database */
+  idempotency: IdempotencyService;
   repos: { projects: ProjectsRepository; media: MediaRepository; tasks: TasksRepository };
   /** wake-ups between API, workers and dispatchers (in-process, and LISTEN/NOTIFY on PostgreSQL) */
   signals: Signals;
@@ -185,6 +189,10 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     box,
     serializer,
     metrics,
+    // a request may run as long as a URL ingest; one held longer than that died with its node
+    idempotency: new IdempotencyService(new IdempotencyRepository(store.db), {
+      lockMs: config.limits.ingestTimeoutMs + 60_000,
+    }),
     repos,
     signals,
     projects,

@@ -10,6 +10,7 @@ import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
+import { registerIdempotency } from './plugins/idempotency.js';
 import { automationsRoutes } from './routes/automations.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { filesRoutes } from './routes/files.routes.js';
@@ -126,6 +127,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
 
   await app.register(async (api) => {
     registerAuth(api, ctx.projects);
+    registerIdempotency(api, ctx.idempotency);
     filesRoutes(api, ctx);
     mediaRoutes(api, ctx);
     signaturesRoutes(api, ctx);

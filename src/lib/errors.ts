@@ -42,6 +42,10 @@ export const ERROR_CATALOGUE = {
   payload_too_large: c(413),
   range_not_satisfiable: c(416),
   unsupported_media_type: c(415),
+  /** Idempotency-Key: the first request with this key is still running */
+  idempotency_key_in_use: c(409, true),
+  /** Idempotency-Key: the key was used with another request */
+  idempotency_key_reused: c(422),
   rate_limited: c(429, true),
   /** a media tool (ffmpeg, ffprobe) exited with an error */
   ffmpeg_failed: c(500, true),

@@ -248,6 +248,22 @@ export interface InstallationTable {
   created: string;
 }
 
+/** Idempotency-Key (migration 007): the first request's fingerprint and, once finished, its response */
+export interface IdempotencyKeysTable {
+  project_id: string;
+  key: string;
+  /** sha256 of method, path and body */
+  fingerprint: string;
+  owner: string;
+  /** while the first request runs: after this, its node is taken to have died and the key is free again */
+  locked_until: string | null;
+  response_status: number | null;
+  response_type: string | null;
+  response_body: string | null;
+  created: string;
+  expires: string;
+}
+
 export interface Database {
   orgs: OrgsTable;
   projects: ProjectsTable;
@@ -262,4 +278,5 @@ export interface Database {
   automations: AutomationsTable;
   webhook_endpoints: WebhookEndpointsTable;
   installation: InstallationTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

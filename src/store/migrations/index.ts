@@ -5,6 +5,7 @@ import * as tasks from './003-tasks.js';
 import * as webhooks from './004-webhooks.js';
 import * as automations from './005-automations.js';
 import * as secretCheck from './006-secret-check.js';
+import * as idempotency from './007-idempotency.js';
 
 // Add new migrations here, in order. Names sort lexically; never rename or edit a landed migration.
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '004-webhooks': webhooks,
   '005-automations': automations,
   '006-secret-check': secretCheck,
+  '007-idempotency': idempotency,
 };
