@@ -28,6 +28,7 @@ import { Serializer } from './services/serializers.js';
 import { SignaturesService } from './services/signatures.service.js';
 import { TaskRunService } from './services/task-runs.service.js';
 import { TasksService } from './services/tasks.service.js';
+import { TempSweeper } from './services/temp-sweeper.js';
 import { UploadsService } from './services/uploads.service.js';
 import { WebhooksService } from './services/webhooks.service.js';
 import { WorkflowsService } from './services/workflows.service.js';
@@ -78,6 +79,8 @@ export interface AppContext {
   tasks: TasksService;
   /** what running one task means; the worker (worker/engine.ts) calls it */
   runs: TaskRunService;
+  /** removes task work dirs and ingest downloads a crash left in {data dir}/tmp; cli/start.ts runs it */
+  temp: TempSweeper;
   /** A task worker over this context's store, not started: tests drive it with runUntilIdle(). */
   createWorker(opts?: EngineOptions): TaskEngine;
   /** A started task worker; close() stops it. */
@@ -209,6 +212,12 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     ai,
     tasks,
     runs,
+    // old enough that no download can still be writing (ingest timeout) and no fresh work dir is touched
+    temp: new TempSweeper({
+      tmpDir: join(config.dataDir, 'tmp'),
+      tasks: repos.tasks,
+      minAgeMs: Math.max(3_600_000, config.limits.ingestTimeoutMs + 15 * 60_000),
+    }),
     createWorker,
     startWorker: async (engineOpts) => {
       const engine = createWorker(engineOpts);

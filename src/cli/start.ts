@@ -51,6 +51,11 @@ export async function startServer(config: Config): Promise<Running> {
       await delivery.close();
     });
   }
+  // every role: task work dirs and ingest downloads that a killed process left behind, now and every 10 min
+  const stopTempSweeper = ctx.temp.start(10 * 60_000, (err) =>
+    ctx.log.warn({ err: err.message }, 'temp sweeper failed'),
+  );
+  stops.push(async () => stopTempSweeper());
   if (config.role !== 'api') {
     // task webhooks: sends from the outbox; close() lets attempts in flight finish (bounded by the timeout)
     ctx.startWebhookDispatcher();

@@ -449,4 +449,16 @@ export class TasksRepository {
       .executeTakeFirstOrThrow();
     return Number(r.n);
   }
+
+  /** Which of these task ids are running somewhere (their work dirs must stay); any project. */
+  async processingAmong(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db
+      .selectFrom('tasks')
+      .select('id')
+      .where('id', 'in', ids)
+      .where('status', '=', 'processing')
+      .execute();
+    return new Set(rows.map((r) => r.id));
+  }
 }
