@@ -1,7 +1,9 @@
 // Local-disk blob store: objects are files under a root; writes go to a temp file and are renamed into place.
+// stat and rename are synchronous: on a local disk they cost microseconds, less than the thread-pool round
+// trip of their async forms, which waits behind busy cores (and sharp, which shares libuv's pool).
 
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, renameSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
@@ -55,10 +57,10 @@ export class DiskBlobStore implements BlobStore {
 
   async putFile(key: string, localPath: string, opts: PutOptions = {}): Promise<{ size: number }> {
     const dest = this.pathOf(key);
-    const st = await stat(localPath);
+    const st = statSync(localPath);
     if (opts.maxBytes !== undefined && st.size > opts.maxBytes) throw new BlobTooLargeError(opts.maxBytes);
     try {
-      await renameInto(localPath, dest);
+      renameIntoSync(localPath, dest);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
       // another filesystem: copy to a temp file beside the destination, then rename
@@ -80,7 +82,7 @@ export class DiskBlobStore implements BlobStore {
 
   async stat(key: string): Promise<BlobStat | null> {
     try {
-      const st = await stat(this.pathOf(key));
+      const st = statSync(this.pathOf(key));
       // a directory holds other keys ("a" when "a/b" exists); it is not an object itself
       if (!st.isFile()) return null;
       return { size: st.size, modified: st.mtime };
@@ -135,6 +137,17 @@ export class DiskBlobStore implements BlobStore {
     const p = this.pathOf(key);
     if (!(await this.stat(key))) throw new BlobNotFoundError(key);
     return { path: p, cleanup: async () => {} };
+  }
+}
+
+/** renameInto, synchronously: a metadata change on one local disk (putFile's common case). */
+function renameIntoSync(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dirname(to), { recursive: true });
+    renameSync(from, to);
   }
 }
 
