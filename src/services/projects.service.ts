@@ -148,20 +148,21 @@ export class ProjectsService {
    * null for unknown or revoked keys; callers answer 401 either way. Valid keys are remembered for
    * AUTH_CACHE_MS so a busy API doesn't hash-and-query on every request; a revoke in this process clears
    * the memory at once, a revoke from another process (the CLI, another node) takes effect within that time.
+   * The memory is keyed by the key itself (held no longer than the request that sent it would be), so a
+   * remembered key costs a map lookup, not a SHA-256.
    */
   async authenticate(key: string): Promise<AuthContext | null> {
-    const hash = sha256Hex(key);
-    const hit = this.authCache.get(hash);
     const at = Date.now();
-    if (hit && hit.until > at) return hit.auth;
-    const row = await this.repo.findKeyByHash(hash);
+    const hit = this.authCache.get(key);
+    if (hit !== undefined && hit.until > at) return hit.auth;
+    const row = await this.repo.findKeyByHash(sha256Hex(key));
     if (!row || row.revoked) {
-      this.authCache.delete(hash);
+      this.authCache.delete(key);
       return null;
     }
     const auth = { keyId: row.key_id, projectId: row.project_id, orgId: row.org_id };
     if (this.authCache.size >= 10_000) this.authCache.clear();
-    this.authCache.set(hash, { auth, until: at + AUTH_CACHE_MS });
+    this.authCache.set(key, { auth, until: at + AUTH_CACHE_MS });
     return auth;
   }
 
