@@ -8,6 +8,7 @@ import sjson from 'secure-json-parse';
 import type { AppContext } from '../app-context.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import { lazySerializers } from './lazy-serializers.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerIdempotency } from './plugins/idempotency.js';
@@ -68,6 +69,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     serverFactory: opts.tls ? httpsFactory(opts.tls) : undefined,
+    schemaController: lazySerializers(),
   });
   app.decorate('publicUrl', config.publicUrl);
   app.decorateRequest('apiVersion', config.defaultVersion);
