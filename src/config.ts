@@ -64,6 +64,8 @@ export interface TaskSettings {
   retryDelayMs: number;
   /** tasks of one project running at once across all workers; 0 = no limit (MEDIARY_PROJECT_CONCURRENCY) */
   projectConcurrency: number;
+  /** on SIGTERM, running tasks get this long to finish before they are given back (MEDIARY_SHUTDOWN_GRACE_MS) */
+  shutdownGraceMs: number;
 }
 
 export interface Config {
@@ -290,6 +292,7 @@ export function loadConfig(env: Env = process.env, flags: Record<string, string 
       pollMs: int(merged, 'MEDIARY_TASK_POLL_MS', 2000, 10),
       retryDelayMs: int(merged, 'MEDIARY_TASK_RETRY_DELAY_MS', 5000, 0),
       projectConcurrency: int(merged, 'MEDIARY_PROJECT_CONCURRENCY', 8, 0, 10_000),
+      shutdownGraceMs: int(merged, 'MEDIARY_SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
     },
     ai: loadAi(merged),
   };

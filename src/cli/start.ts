@@ -5,6 +5,7 @@ import { buildApp } from '../http/app.js';
 import { buildDeliveryApp } from '../http/delivery/delivery-app.js';
 import { listenMetrics } from '../http/metrics-server.js';
 import { loadTls } from '../http/tls.js';
+import type { TaskEngine } from '../worker/engine.js';
 
 export interface Running {
   ctx: AppContext;
@@ -24,6 +25,7 @@ export async function startServer(config: Config): Promise<Running> {
   const tls = config.trustProxy ? undefined : await loadTls(config);
   const stops: (() => Promise<void>)[] = [];
   const banner: string[] = [];
+  let worker: TaskEngine | undefined;
   let apiUrl: string | undefined;
   if (config.role !== 'worker') {
     const app = await buildApp(ctx, { tls });
@@ -61,8 +63,8 @@ export async function startServer(config: Config): Promise<Running> {
     ctx.startWebhookDispatcher();
   }
   if (config.role !== 'api' && config.workerConcurrency > 0) {
-    // the context stops it on close; with role all it shares the process (and its wake-ups) with the API
-    await ctx.startWorker();
+    // the context also stops it on close; with role all it shares the process (and its wake-ups) with the API
+    worker = await ctx.startWorker();
     banner.push(`  worker    ${config.workerConcurrency} task slot(s)`);
   }
   if (config.metricsPort !== undefined) {
@@ -90,8 +92,14 @@ export async function startServer(config: Config): Promise<Running> {
   return {
     ctx,
     apiUrl,
+    /**
+     * Graceful: the listeners stop accepting and drain the requests in flight; the worker claims nothing new
+     * and gives running tasks MEDIARY_SHUTDOWN_GRACE_MS to finish, then hands the rest back at once (no
+     * waiting for their leases to lapse elsewhere).
+     */
     stop: async () => {
       for (const s of stops.reverse()) await s();
+      await worker?.stop(config.tasks.shutdownGraceMs);
       await ctx.close();
     },
   };

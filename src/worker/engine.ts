@@ -120,14 +120,24 @@ export class TaskEngine {
   }
 
   /**
-   * Stops claiming, aborts the runs in progress and gives their tasks back (the attempt is not counted),
-   * so another worker can start them at once.
+   * Stops claiming, lets the runs in progress finish for up to `graceMs`, then aborts the rest and gives
+   * their tasks back (the attempt is not counted), so another worker can start them at once instead of
+   * waiting for their leases to lapse.
    */
-  async stop(): Promise<void> {
+  async stop(graceMs = 0): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.started = false;
     clearInterval(this.pollTimer);
+    if (graceMs > 0 && this.runs.size > 0) {
+      // cancels still reach runs during the grace period; new work does not
+      let graceTimer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.runs.values()].map((r) => r.done)),
+        new Promise((r) => (graceTimer = setTimeout(r, graceMs))),
+      ]);
+      clearTimeout(graceTimer);
+    }
     this.unsubscribe?.();
     for (const run of this.runs.values()) run.controller.abort(new TaskAbortedError('shutdown'));
     const settled = Promise.allSettled([...this.runs.values()].map((r) => r.done));
