@@ -10,6 +10,7 @@ import type { AiProviders } from './ai/types.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { createBlobStore } from './blobs/index.js';
 import type { Config } from './config.js';
+import { RateLimiter } from './lib/rate-limit.js';
 import { readServerSecret, SecretBox } from './lib/secrets.js';
 import { configureMediaTools } from './media/ffmpeg.js';
 import { BUILT_IN_KINDS, intelligenceKinds, TaskKindRegistry } from './runners/registry.js';
@@ -58,6 +59,8 @@ export interface AppContext {
   metrics: MetricsService;
   /** Idempotency-Key on POST: the kept first responses, per project, in the database */
   idempotency: IdempotencyService;
+  /** per API key token buckets of this node (off unless MEDIARY_RATE_LIMIT_PER_MINUTE is set) */
+  rateLimiter: RateLimiter;
   repos: { projects: ProjectsRepository; media: MediaRepository; tasks: TasksRepository };
   /** wake-ups between API, workers and dispatchers (in-process, and LISTEN/NOTIFY on PostgreSQL) */
   signals: Signals;
@@ -196,6 +199,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     idempotency: new IdempotencyService(new IdempotencyRepository(store.db), {
       lockMs: config.limits.ingestTimeoutMs + 60_000,
     }),
+    rateLimiter: new RateLimiter(config.rateLimit),
     repos,
     signals,
     projects,

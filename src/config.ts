@@ -1,6 +1,7 @@
 // The only module that reads the environment. loadConfig() validates once and returns a frozen object
 // that is passed down explicitly; nothing else looks at process.env.
 import { resolve } from 'node:path';
+import type { RateLimitSettings } from './lib/rate-limit.js';
 
 export type ApiVersion = '2025-01-01' | '2025-07-01' | '2025-08-20';
 export const API_VERSIONS: readonly ApiVersion[] = ['2025-01-01', '2025-07-01', '2025-08-20'];
@@ -93,6 +94,8 @@ export interface Config {
   metricsPort?: number;
   /** the metrics listener's address (MEDIARY_METRICS_HOST, default 127.0.0.1) */
   metricsHost: string;
+  /** token bucket per API key, per API node (MEDIARY_RATE_LIMIT_PER_MINUTE, MEDIARY_RATE_LIMIT_BURST) */
+  rateLimit: RateLimitSettings;
   limits: Limits;
   /** secret used to encrypt API keys at rest; from MEDIARY_SECRET or generated into the data dir */
   secret?: string;
@@ -263,6 +266,16 @@ export function loadConfig(env: Env = process.env, flags: Record<string, string 
       .filter(Boolean),
     metricsPort: merged.MEDIARY_METRICS_PORT ? int(merged, 'MEDIARY_METRICS_PORT', 0, 0, 65535) : undefined,
     metricsHost: merged.MEDIARY_METRICS_HOST || '127.0.0.1',
+    rateLimit: {
+      perMinute: int(merged, 'MEDIARY_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
+      burst: int(
+        merged,
+        'MEDIARY_RATE_LIMIT_BURST',
+        Math.max(1, int(merged, 'MEDIARY_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000)),
+        1,
+        1_000_000,
+      ),
+    },
     limits: {
       bodyBytes: int(merged, 'MEDIARY_MAX_BODY_BYTES', 1 * mb, 1024),
       ingestBytes: int(merged, 'MEDIARY_MAX_INGEST_BYTES', 4096 * mb, 1),

@@ -12,6 +12,7 @@ import { lazySerializers } from './lazy-serializers.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerIdempotency } from './plugins/idempotency.js';
+import { registerRateLimit } from './plugins/rate-limit.js';
 import { automationsRoutes } from './routes/automations.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { filesRoutes } from './routes/files.routes.js';
@@ -129,6 +130,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
 
   await app.register(async (api) => {
     registerAuth(api, ctx.projects);
+    registerRateLimit(api, ctx.rateLimiter);
     registerIdempotency(api, ctx.idempotency);
     filesRoutes(api, ctx);
     mediaRoutes(api, ctx);
