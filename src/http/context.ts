@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** absolute origin used in links (MEDIARY_PUBLIC_URL) */
     publicUrl: string;
+    /** the delivery host's origin (MEDIARY_DELIVERY_URL), set on the delivery app only: its errors link there */
+    deliveryOrigin?: string;
   }
 }
 

@@ -129,6 +129,7 @@ export function errorBody(req: FastifyRequest, code: string, message: string) {
     meta: meta(req, 'error'),
     data: null,
     error: { code, message },
-    links: { self: selfUrl(req) },
+    // an error is about the URL that was asked for: on the delivery host, that is a delivery URL
+    links: { self: (req.server.deliveryOrigin ?? origin(req)) + req.url },
   };
 }

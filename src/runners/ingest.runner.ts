@@ -34,9 +34,12 @@ export const IngestTaskOptions = Type.Object(
       }),
     ),
     label: Type.Optional(Type.String({ maxLength: 200, description: 'legacy (SDK ≤0.7)' })),
+    // SDK 0.7 examples sent width/height with ingest; they were ignored then and are ignored here. Any other
+    // unknown key is refused like every other kind's (a typo was stored silently and never applied).
+    width: Type.Optional(Type.Unknown({ description: 'legacy (SDK ≤0.7), ignored' })),
+    height: Type.Optional(Type.Unknown({ description: 'legacy (SDK ≤0.7), ignored' })),
   },
-  // SDK 0.7 examples sent width/height with ingest; they were ignored then and are ignored here
-  { additionalProperties: true },
+  { additionalProperties: false },
 );
 
 async function run(ctx: RunnerContext): Promise<RunResult> {

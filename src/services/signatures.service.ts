@@ -62,6 +62,9 @@ export function decodeSignature(raw: string): Buffer | null {
   return buf.length === 32 ? buf : null;
 }
 
+/** The largest expiry the delivery host accepts in a URL (15 digits). */
+const MAX_EXPIRY = 999_999_999_999_999;
+
 function reject(message: string): AppError {
   return new AppError('signature_rejected', message);
 }
@@ -86,8 +89,12 @@ export class SignaturesService {
     }
     const nowSeconds = Math.floor(this.clock() / 1000);
     const expiry = input.expiry ?? nowSeconds + DEFAULT_EXPIRY_SECONDS;
-    if (!Number.isInteger(expiry) || expiry <= 0) {
-      throw new AppError('request_invalid', 'expiry must be a positive unix timestamp in seconds.');
+    // the delivery host reads at most 15 digits (verify below): a longer expiry would sign a URL it refuses
+    if (!Number.isInteger(expiry) || expiry <= 0 || expiry > MAX_EXPIRY) {
+      throw new AppError(
+        'request_invalid',
+        `expiry must be a positive unix timestamp in seconds, at most ${MAX_EXPIRY}.`,
+      );
     }
     if (expiry <= nowSeconds) {
       throw new AppError(

@@ -89,6 +89,7 @@ export async function buildDeliveryApp(
   app.server.setTimeout(120_000);
 
   app.decorate('publicUrl', config.publicUrl);
+  app.decorate('deliveryOrigin', config.deliveryUrl.replace(/\/+$/, ''));
   app.decorateRequest('apiVersion', config.defaultVersion);
   app.decorateRequest('auth', null);
   // bodies stay unread: uploads and tus stream req.raw themselves
