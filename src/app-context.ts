@@ -19,6 +19,7 @@ import { AutomationsService } from './services/automations.service.js';
 import { DeliveryService } from './services/delivery.service.js';
 import { EventsService } from './services/events.service.js';
 import { FilesService } from './services/files.service.js';
+import { HealthService } from './services/health.service.js';
 import { IdempotencyService } from './services/idempotency.service.js';
 import { IngestService } from './services/ingest.service.js';
 import { MediaService } from './services/media.service.js';
@@ -61,6 +62,8 @@ export interface AppContext {
   idempotency: IdempotencyService;
   /** per API key token buckets of this node (off unless MEDIARY_RATE_LIMIT_PER_MINUTE is set) */
   rateLimiter: RateLimiter;
+  /** /ready and `mediary doctor`: database, storage, ffmpeg (and for doctor: encoders, TLS, disk) */
+  health: HealthService;
   repos: { projects: ProjectsRepository; media: MediaRepository; tasks: TasksRepository };
   /** wake-ups between API, workers and dispatchers (in-process, and LISTEN/NOTIFY on PostgreSQL) */
   signals: Signals;
@@ -95,6 +98,17 @@ export interface AppContext {
   close(): Promise<void>;
 }
 
+/** never write a key or a signature, whatever a caller puts in a log line (docs/operations.md) */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'key',
+  'secret',
+  'signature',
+  'headers["webhook-signature"]',
+];
+
 export interface ContextOptions {
   /** task kinds added to (or replacing) the built-in ones: the hook for test and benchmark kinds */
   kinds?: TaskKindDefinition[];
@@ -107,7 +121,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   const log = pino({
     level: config.logLevel,
     // never write a key or a signature, whatever a caller puts in a log line
-    redact: ['req.headers.authorization', 'headers.authorization', 'authorization', 'key', 'secret'],
+    redact: LOG_REDACT,
   });
   // a configured tool path that does not work fails the tasks that need it, with a message naming it;
   // without one, tools are looked up at first use (and again after a failed lookup)
@@ -200,6 +214,14 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
       lockMs: config.limits.ingestTimeoutMs + 60_000,
     }),
     rateLimiter: new RateLimiter(config.rateLimit),
+    health: new HealthService({
+      config,
+      blobs,
+      pingDatabase: async () => {
+        await store.db.selectFrom('orgs').select('id').limit(1).execute();
+        return `${store.dialect} reachable`;
+      },
+    }),
     repos,
     signals,
     projects,
