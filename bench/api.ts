@@ -1,6 +1,11 @@
-// Authenticated GET /files/{id} over TLS against a Fastify hello-world over TLS, same machine, same run.
-// Both servers run in their own process; autocannon runs here. Prints requests/s and the ratio.
-import { mkdtemp, rm } from 'node:fs/promises';
+// Authenticated GET /files/{id} over TLS against Fastify hello-worlds over TLS, same machine, same run.
+// Each server runs in its own process; autocannon runs here. The arms alternate in rounds (the order
+// rotating each round) so that load from elsewhere on the machine hits them alike; every arm reports
+// requests/s and the server's CPU per request (user + system of its process, from /proc), as medians with
+// min–max over the rounds. The CPU ratio is the median of per-round ratios against the hello-world that
+// answers the same body (mediary's own response, serialized per request).
+// BENCH_SECONDS (per arm per round, 3), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -8,26 +13,52 @@ import sharp from 'sharp';
 import { createContext } from '../src/app-context.js';
 import { loadConfig } from '../src/config.js';
 import { loadTls } from '../src/http/tls.js';
-import { fmt, freePort, startChild, stopChild } from './lib.js';
+import {
+  fmt,
+  freePort,
+  loadAverage,
+  median,
+  processCpuMs,
+  type SuiteResult,
+  spread,
+  startChild,
+  stopChild,
+} from './lib.js';
 
-const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 
-async function load(url: string, headers: Record<string, string>): Promise<number> {
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: DURATION,
-    headers,
-    tlsOptions: { rejectUnauthorized: false },
-  } as autocannon.Options);
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  }
-  return result.requests.average;
+interface Arm {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  pid: number;
 }
 
-export async function benchApi(): Promise<Record<string, number>> {
+interface Sample {
+  rps: number;
+  /** server CPU per request, µs */
+  cpuUs: number;
+}
+
+async function load(arm: Arm, seconds: number): Promise<Sample> {
+  const cpu0 = processCpuMs(arm.pid);
+  const result = await autocannon({
+    url: arm.url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: arm.headers,
+    tlsOptions: { rejectUnauthorized: false },
+  } as autocannon.Options);
+  const cpuMs = processCpuMs(arm.pid) - cpu0;
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${arm.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  }
+  return { rps: result.requests.average, cpuUs: (cpuMs * 1000) / result.requests.total };
+}
+
+export async function benchApi(): Promise<SuiteResult> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mediary-bench-'));
   const key = 'mediary_bench_key_0123456789abcdef';
   const env = {
@@ -51,15 +82,7 @@ export async function benchApi(): Promise<Record<string, number>> {
   const tls = await loadTls(config);
   await ctx.close();
 
-  const helloPort = await freePort();
   const apiPort = await freePort();
-  const tsx = ['bin/run-ts.js'];
-  const hello = await startChild(
-    process.execPath,
-    [...tsx, 'bench/hello-server.ts', tls.certPath, join(dataDir, 'tls', 'key.pem'), String(helloPort)],
-    {},
-    /ready/,
-  );
   const api = await startChild(
     process.execPath,
     [
@@ -75,32 +98,132 @@ export async function benchApi(): Promise<Record<string, number>> {
     env,
     /mediary ready/,
   );
+  const authHeaders = { authorization: `Bearer ${key}` };
+  const filesUrl = `https://127.0.0.1:${apiPort}/files/${file.id}`;
+  // mediary's own answer becomes the same-body baseline's
+  const first = await fetchBody(filesUrl, authHeaders);
+  const bodyPath = join(dataDir, 'body.json');
+  await writeFile(bodyPath, first);
+  const helloPort = await freePort();
+  const hello = await startChild(
+    process.execPath,
+    [
+      'bin/run-ts.js',
+      'bench/hello-server.ts',
+      tls.certPath,
+      join(dataDir, 'tls', 'key.pem'),
+      String(helloPort),
+      bodyPath,
+    ],
+    {},
+    /ready/,
+  );
+  const arms: Arm[] = [
+    { name: 'hello', url: `https://127.0.0.1:${helloPort}/files/${file.id}`, headers: {}, pid: hello.pid! },
+    {
+      name: 'helloSame',
+      url: `https://127.0.0.1:${helloPort}/same/${file.id}`,
+      headers: {},
+      pid: hello.pid!,
+    },
+    { name: 'files', url: filesUrl, headers: authHeaders, pid: api.pid! },
+    { name: 'health', url: `https://127.0.0.1:${apiPort}/health`, headers: {}, pid: api.pid! },
+  ];
+  const load0 = loadAverage();
   try {
-    // warm both up so JIT and TLS session setup don't count
-    await load(`https://127.0.0.1:${helloPort}/files/${file.id}`, {}).catch(() => 0);
-    const baseline = await load(`https://127.0.0.1:${helloPort}/files/${file.id}`, {});
-    await load(`https://127.0.0.1:${apiPort}/files/${file.id}`, { authorization: `Bearer ${key}` }).catch(
-      () => 0,
-    );
-    const mediary = await load(`https://127.0.0.1:${apiPort}/files/${file.id}`, {
-      authorization: `Bearer ${key}`,
-    });
-    // the same server without auth and store: what the framework setup itself costs
-    const health = await load(`https://127.0.0.1:${apiPort}/health`, {});
-    const ratio = mediary / baseline;
+    // warm every arm up so JIT and TLS session setup don't count
+    for (const arm of arms) await load(arm, 1);
+    const samples = new Map<string, Sample[]>(arms.map((a) => [a.name, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < arms.length; i++) {
+        const arm = arms[(i + r) % arms.length];
+        samples.get(arm.name)!.push(await load(arm, DURATION));
+      }
+    }
+    const of = (name: string) => samples.get(name)!;
+    const perRound = (a: string, b: string, f: (s: Sample) => number) =>
+      of(a).map((s, i) => f(s) / f(of(b)[i]));
+    const cpuRatio = perRound('files', 'helloSame', (s) => s.cpuUs);
+    const cpuRatioSmall = perRound('files', 'hello', (s) => s.cpuUs);
+    const rpsRatio = perRound('files', 'helloSame', (s) => s.rps);
+    const bytes = Buffer.byteLength(first);
+    const label: Record<string, string> = {
+      hello: 'fastify hello-world, ~40 B body',
+      helloSame: `fastify hello-world, mediary's ${fmt(bytes)} B body`,
+      files: 'mediary GET /files/{id} (auth, SQLite)',
+      health: 'mediary /health (no auth, no store)',
+    };
     process.stdout.write(
-      `\nAPI: authenticated GET /files/{id} over TLS (${CONNECTIONS} connections, ${DURATION} s each)\n` +
-        `  fastify hello-world: ${fmt(baseline)} req/s\n` +
-        `  mediary            : ${fmt(mediary)} req/s\n` +
-        `  mediary /health    : ${fmt(health)} req/s (no auth, no store: ${fmt(health / baseline, 2)} of hello-world)\n` +
-        `  ratio              : ${fmt(ratio, 2)} (aim ≥ 0.5)\n`,
+      `\nAPI over TLS, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION} s per arm, arms rotating; ` +
+        `load average ${load0} → ${loadAverage()}\n`,
     );
-    return { baseline, mediary, health, ratio };
+    for (const arm of arms) {
+      process.stdout.write(
+        `  ${label[arm.name].padEnd(48)} ${spread(
+          of(arm.name).map((s) => s.rps),
+          0,
+          ' req/s',
+        ).padEnd(32)} server CPU ${spread(
+          of(arm.name).map((s) => s.cpuUs),
+          1,
+          ' µs/req',
+        )}\n`,
+      );
+    }
+    process.stdout.write(
+      `  CPU per request, mediary ÷ same-body hello-world: ${spread(cpuRatio, 2)} (aim ≤ 1.3)\n` +
+        `  req/s, mediary ÷ same-body hello-world: ${spread(rpsRatio, 2)}\n`,
+    );
+    const cpu = (n: string) => median(of(n).map((s) => s.cpuUs));
+    const rps = (n: string) => median(of(n).map((s) => s.rps));
+    return {
+      helloRps: rps('hello'),
+      helloSameRps: rps('helloSame'),
+      filesRps: rps('files'),
+      healthRps: rps('health'),
+      helloCpuUs: cpu('hello'),
+      helloSameCpuUs: cpu('helloSame'),
+      filesCpuUs: cpu('files'),
+      healthCpuUs: cpu('health'),
+      cpuRatio: median(cpuRatio),
+      cpuRatioSmallBody: median(cpuRatioSmall),
+      summary: [
+        [
+          'API GET /files/{id}, server CPU per request',
+          `${fmt(cpu('files'), 1)} µs`,
+          `same-body hello ${fmt(cpu('helloSame'), 1)} µs`,
+          `${spread(cpuRatio, 2)}× (aim ≤ 1.3)`,
+        ],
+        [
+          'API GET /files/{id}, requests/s',
+          `${fmt(rps('files'))}/s`,
+          `same-body hello ${fmt(rps('helloSame'))}/s`,
+          `${spread(rpsRatio, 2)}×`,
+        ],
+      ],
+    };
   } finally {
     await stopChild(api);
     await stopChild(hello);
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** One authenticated GET, its body as text. */
+async function fetchBody(url: string, headers: Record<string, string>): Promise<string> {
+  const { request } = await import('node:https');
+  return new Promise((resolve, reject) => {
+    request(url, { headers, rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(body) : reject(new Error(`${res.statusCode}: ${body}`)),
+      );
+    })
+      .on('error', reject)
+      .end();
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

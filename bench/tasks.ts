@@ -4,7 +4,7 @@
 // - one image task (POST /tasks → completed) against the same sharp resize run directly;
 // - create→processing latency: POST /tasks (inject) until the runner is called, p50/p99;
 // - throughput of small image resizes with 1 and 2 engine slots, against sharp alone.
-// BENCH_VIDEO_RUNS, BENCH_IMAGE_RUNS, BENCH_LATENCY_TASKS and BENCH_RESIZE_TASKS change the counts.
+// BENCH_VIDEO_RUNS, BENCH_IMAGE_RUNS, BENCH_LATENCY_TASKS, BENCH_RESIZE_TASKS and BENCH_THROUGHPUT_ROUNDS change the counts.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,12 +22,13 @@ import { sniffFile } from '../src/media/sniff.js';
 import { planVideo } from '../src/media/video-args.js';
 import { imageKind } from '../src/runners/image.runner.js';
 import type { TaskKindDefinition } from '../src/runners/runner.js';
-import { fmt } from './lib.js';
+import { fmt, loadAverage, median, type SuiteResult, spread } from './lib.js';
 
 const VIDEO_RUNS = Number(process.env.BENCH_VIDEO_RUNS ?? 9);
 const IMAGE_RUNS = Number(process.env.BENCH_IMAGE_RUNS ?? 21);
 const LATENCY_TASKS = Number(process.env.BENCH_LATENCY_TASKS ?? 300);
 const RESIZE_TASKS = Number(process.env.BENCH_RESIZE_TASKS ?? 100);
+const THROUGHPUT_ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 3);
 
 const VIDEO_SECONDS = 12;
 const VIDEO_OPTIONS = { width: 640 };
@@ -36,12 +37,6 @@ const KEY = 'mediary_bench_key_0123456789abcdef';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 async function context(
@@ -289,7 +284,14 @@ async function latency(): Promise<{ p50: number; p99: number }> {
   }
 }
 
-async function throughput(def: TaskKindDefinition, slots: number): Promise<number> {
+interface Rate {
+  /** tasks (or resizes) per second */
+  rate: number;
+  /** CPU of this process (all threads: JS, libvips, SQLite) per task, ms */
+  cpuMs: number;
+}
+
+async function throughput(def: TaskKindDefinition, slots: number): Promise<Rate> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mediary-bench-tasks-'));
   const ctx = await context(dataDir, [def], slots);
   try {
@@ -302,7 +304,9 @@ async function throughput(def: TaskKindDefinition, slots: number): Promise<numbe
     }
     const engine = ctx.createWorker({ concurrency: slots });
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const ran = await engine.runUntilIdle();
+    const cpu = process.cpuUsage(cpu0);
     const seconds = (performance.now() - t0) / 1000;
     await engine.stop();
     const failed = await ctx.store.db
@@ -311,7 +315,7 @@ async function throughput(def: TaskKindDefinition, slots: number): Promise<numbe
       .where('status', '!=', 'completed')
       .execute();
     if (failed.length > 0) throw new Error(`${failed.length} tasks did not complete: ${failed[0].error}`);
-    return ran / seconds;
+    return { rate: ran / seconds, cpuMs: (cpu.user + cpu.system) / 1000 / ran };
   } finally {
     await ctx.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -319,8 +323,9 @@ async function throughput(def: TaskKindDefinition, slots: number): Promise<numbe
 }
 
 /** The same resize with sharp alone, `parallel` at a time, written to files as the runner does. */
-async function sharpAlone(path: string, dir: string, parallel: number): Promise<number> {
+async function sharpAlone(path: string, dir: string, parallel: number): Promise<Rate> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
@@ -330,14 +335,18 @@ async function sharpAlone(path: string, dir: string, parallel: number): Promise<
       }
     }),
   );
-  return RESIZE_TASKS / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    rate: RESIZE_TASKS / ((performance.now() - t0) / 1000),
+    cpuMs: (cpu.user + cpu.system) / 1000 / RESIZE_TASKS,
+  };
 }
 
 /** The overhead as the median paired difference, in ms and as a share of the direct time. */
 const overhead = (c: Comparison, digits: number) =>
   `${c.extra >= 0 ? '+' : ''}${fmt(c.extra, digits)} ms = ${c.extra >= 0 ? '+' : ''}${fmt((100 * c.extra) / c.direct, 1)}%`;
 
-export async function benchTasks(): Promise<Record<string, number>> {
+export async function benchTasks(): Promise<SuiteResult> {
   // the same process-wide sharp settings for the engine and for the baselines (no operation cache)
   configureSharp();
   const video = await videoVsFfmpeg();
@@ -358,15 +367,40 @@ export async function benchTasks(): Promise<Record<string, number>> {
   const path = join(dir, 'in.jpg');
   await smallJpeg(path);
   await sharpAlone(path, dir, 1); // warm-up
-  // each engine run next to its baseline, so that load from elsewhere drifts less between them
-  const one = await throughput(imageKind, 1);
-  const raw1 = await sharpAlone(path, dir, 1);
-  const two = await throughput(imageKind, 2);
-  const raw2 = await sharpAlone(path, dir, 2);
+  // rounds of engine and sharp side by side (which goes first alternates), so that load from elsewhere
+  // drifts less between them; medians with min–max, and the ratios as medians of per-round ratios
+  const tp: Record<string, Rate[]> = { one: [], raw1: [], two: [], raw2: [] };
+  for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
+    for (const slots of [1, 2]) {
+      const engineRun = async () => tp[slots === 1 ? 'one' : 'two'].push(await throughput(imageKind, slots));
+      const sharpRun = async () => tp[slots === 1 ? 'raw1' : 'raw2'].push(await sharpAlone(path, dir, slots));
+      if (r % 2) {
+        await sharpRun();
+        await engineRun();
+      } else {
+        await engineRun();
+        await sharpRun();
+      }
+    }
+  }
   await rm(dir, { recursive: true, force: true });
+  const rates = (k: string) => tp[k].map((x) => x.rate);
+  const cpus = (k: string) => tp[k].map((x) => x.cpuMs);
+  const ratio = (a: string, b: string, f: (x: Rate) => number) => tp[a].map((x, i) => f(x) / f(tp[b][i]));
+  const one = median(rates('one'));
+  const two = median(rates('two'));
+  const raw1 = median(rates('raw1'));
+  const raw2 = median(rates('raw2'));
+  const ratio1 = ratio('one', 'raw1', (x) => x.rate);
+  const ratio2 = ratio('two', 'raw2', (x) => x.rate);
+  const cpuRatio2 = ratio('two', 'raw2', (x) => x.cpuMs);
   process.stdout.write(
-    `1280×720 JPEG → 320 px WebP, ${RESIZE_TASKS} tasks: 1 slot ${fmt(one, 1)}/s, 2 slots ${fmt(two, 1)}/s; ` +
-      `sharp alone 1 at a time ${fmt(raw1, 1)}/s, 2 at a time ${fmt(raw2, 1)}/s\n`,
+    `1280×720 JPEG → 320 px WebP, ${RESIZE_TASKS} tasks, ${THROUGHPUT_ROUNDS} rounds (load average ${loadAverage()}):\n` +
+      `  1 slot  ${spread(rates('one'), 1, '/s')}, CPU ${spread(cpus('one'), 2, ' ms')}/task; ` +
+      `sharp alone ${spread(rates('raw1'), 1, '/s')}, CPU ${spread(cpus('raw1'), 2, ' ms')}/resize\n` +
+      `  2 slots ${spread(rates('two'), 1, '/s')}, CPU ${spread(cpus('two'), 2, ' ms')}/task; ` +
+      `sharp 2 at a time ${spread(rates('raw2'), 1, '/s')}, CPU ${spread(cpus('raw2'), 2, ' ms')}/resize\n` +
+      `  ratios (per round): 1 slot ${spread(ratio1, 2)}, 2 slots ${spread(ratio2, 2)}, CPU per task (2 slots) ${spread(cpuRatio2, 2)}\n`,
   );
 
   const rows: [string, string, string, string][] = [
@@ -388,13 +422,13 @@ export async function benchTasks(): Promise<Record<string, number>> {
       `720p JPEG → 320 px WebP, 1 worker (${RESIZE_TASKS} tasks)`,
       `${fmt(one, 1)} tasks/s`,
       `sharp alone ${fmt(raw1, 1)}/s`,
-      `${fmt(one / raw1, 2)}×`,
+      `${spread(ratio1, 2)}×`,
     ],
     [
       `720p JPEG → 320 px WebP, 2 workers (${RESIZE_TASKS} tasks)`,
       `${fmt(two, 1)} tasks/s`,
       `sharp 2 at a time ${fmt(raw2, 1)}/s`,
-      `${fmt(two / raw2, 2)}×`,
+      `${spread(ratio2, 2)}× (aim ≥ 0.9)`,
     ],
   ];
   const head: [string, string, string, string] = ['measurement', 'mediary', 'baseline', 'ratio / overhead'];
@@ -412,6 +446,26 @@ export async function benchTasks(): Promise<Record<string, number>> {
     imageOverheadMs: image.extra,
     latencyP50Ms: lat.p50,
     latencyP99Ms: lat.p99,
+    summary: [
+      [
+        `image task vs sharp (median of ${image.runs})`,
+        `${fmt(image.task, 1)} ms`,
+        `${fmt(image.direct, 1)} ms`,
+        overhead(image, 1),
+      ],
+      [
+        `${RESIZE_TASKS} small resizes, 2 slots (${THROUGHPUT_ROUNDS} rounds)`,
+        `${fmt(two, 1)}/s`,
+        `sharp ${fmt(raw2, 1)}/s`,
+        `${spread(ratio2, 2)}× (aim ≥ 0.9)`,
+      ],
+      [
+        `… CPU per task, 2 slots`,
+        `${fmt(median(cpus('two')), 2)} ms`,
+        `sharp ${fmt(median(cpus('raw2')), 2)} ms`,
+        `${spread(cpuRatio2, 2)}×`,
+      ],
+    ],
     tasksPerSec1: one,
     tasksPerSec2: two,
     sharpPerSec1: raw1,
