@@ -112,6 +112,20 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
+    // one line per request, with ids and never the query (signed URLs carry signatures there)
+    req.log.info(
+      {
+        request_id: req.id,
+        project_id: req.auth?.projectId,
+        key_id: req.auth?.keyId,
+        method: req.method,
+        path: req.url.split('?')[0],
+        route: req.routeOptions.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
   });
 
   // A version key inside a JSON body (Go SDK 1.0) is a hint, not a field: taken and removed before validation.
@@ -143,6 +157,11 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // readiness for load balancers and orchestrators: 503 while the database, storage or ffmpeg is out of reach
+  app.get('/ready', { schema: { hide: true } }, async (_req, reply) => {
+    const r = await ctx.health.ready();
+    return reply.code(r.ok ? 200 : 503).send({ status: r.ok ? 'ready' : 'unavailable', checks: r.checks });
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(async (api) => {
