@@ -434,6 +434,47 @@ export async function ffmpegEncoders(tools?: MediaTools): Promise<Set<string>> {
   return pending;
 }
 
+export interface FrameGrabOptions extends Omit<RunFfmpegOptions, 'durationSeconds' | 'onProgress'> {
+  /** the duration the input's header claims: no frame at a time more than 1 s before it is an error */
+  claimedDuration?: number;
+}
+
+/** A frame asked for at most this long before the claimed end may legitimately be missing. */
+const FRAME_END_SLACK_SECONDS = 1;
+
+const roundTenth = (n: number) => String(Math.round(n * 10) / 10);
+
+function noFrameMessage(at: number, claimed: number): string {
+  return `The input has no frame at ${roundTenth(at)} s, though its header claims ${roundTenth(claimed)} s: its data ends early (a cut or damaged file). Upload the complete file.`;
+}
+
+/**
+ * Whether the first video stream has a frame at `atSeconds` or later (one seek and at most a GOP of
+ * decoding, nothing written). Throws media_corrupt when it has none although `claimedDuration` says it
+ * should (more than 1 s before the claimed end).
+ */
+export async function checkFrameAt(
+  path: string,
+  atSeconds: number,
+  claimedDuration: number,
+  opts: ProbeCallOptions = {},
+): Promise<void> {
+  if (!(atSeconds < claimedDuration - FRAME_END_SLACK_SECONDS)) return;
+  const tools = opts.tools ?? (await getMediaTools());
+  const args = ['-v', 'error', '-nostdin', '-ss', atSeconds.toFixed(3), '-i', path];
+  args.push('-map', '0:v:0', '-frames:v', '1', '-f', 'framecrc', '-');
+  const spawnOpts: SpawnOptions = {
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    keepStdout: true,
+  };
+  const res = await spawnCollect(tools.ffmpegPath, args, spawnOpts);
+  if (res.killedFor) throw killedError('ffmpeg', res.killedFor, spawnOpts);
+  if (res.code !== 0) return; // a decoding failure is the main pass's to report
+  const frames = res.stdout.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  if (frames.length === 0) throw new MediaError('media_corrupt', noFrameMessage(atSeconds, claimedDuration));
+}
+
 /**
  * Grabs one frame at `atSeconds` (clamped by the caller to the duration) as a still image; the output
  * format follows the extension of outPath (.png keeps full quality for a later sharp transform).
@@ -442,8 +483,9 @@ export async function extractFrame(
   inPath: string,
   outPath: string,
   atSeconds: number,
-  opts: Omit<RunFfmpegOptions, 'durationSeconds' | 'onProgress'> = {},
+  opts: FrameGrabOptions = {},
 ): Promise<void> {
+  const { claimedDuration, ...runOpts } = opts;
   const at = Math.max(0, atSeconds);
   const grab = (seek: string[]) =>
     runFfmpeg(
@@ -462,11 +504,16 @@ export async function extractFrame(
         '1',
         outPath,
       ],
-      opts,
+      runOpts,
     );
   // -ss before -i seeks by keyframe index and then decodes to the exact time: fast and accurate
   await grab(['-ss', at.toFixed(3)]);
   if (await hasBytes(outPath)) return;
+  // well before the end the header claims, no frame means the data ends early: say so, rather than
+  // hand back the last (or first) frame as if it were the one asked for
+  if (claimedDuration && at < claimedDuration - FRAME_END_SLACK_SECONDS) {
+    throw new MediaError('media_corrupt', noFrameMessage(at, claimedDuration));
+  }
   // a time at or past the end yields no frame at all; the last frame is what a user asking for it means
   await grab(['-sseof', '-1']);
   if (await hasBytes(outPath)) return;

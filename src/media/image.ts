@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { MediaError } from './errors.js';
-import { extractFrame, type RunFfmpegOptions } from './ffmpeg.js';
+import { extractFrame, type FrameGrabOptions } from './ffmpeg.js';
 import {
   parseChoice,
   parseColor,
@@ -348,7 +348,7 @@ export async function imageFromVideo(
   atSeconds: number,
   opts: ImageOptions = {},
   limits: ImageLimits = {},
-  run: Omit<RunFfmpegOptions, 'durationSeconds' | 'onProgress'> = {},
+  run: FrameGrabOptions = {},
 ): Promise<ImageOutput> {
   const dir = await mkdtemp(join(dirname(outPath), '.frame-'));
   try {

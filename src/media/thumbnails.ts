@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { MediaError, OptionError } from './errors.js';
-import { type RunFfmpegOptions, runFfmpeg } from './ffmpeg.js';
+import { checkFrameAt, type RunFfmpegOptions, runFfmpeg } from './ffmpeg.js';
 import { imageMetadata } from './image.js';
 import { parseChoice, parseSizeOption, type Size, type SizeValue } from './options.js';
 
@@ -274,6 +274,13 @@ export async function makeThumbnailTrack(
     'setsar=1',
     `tile=${plan.columns}x${plan.rows}`,
   ];
+  // the last frame asked for, looked for beside the sprite pass: a file whose data ends before its
+  // header says would otherwise give a sprite of repeated or black tiles
+  const lastAt = plan.interval / 2 + (plan.count - 1) * plan.interval;
+  const frameCheck = facts.duration
+    ? checkFrameAt(inPath, lastAt, facts.duration, { signal: run.signal })
+    : Promise.resolve();
+  frameCheck.catch(() => {});
   await runFfmpeg(
     [
       '-y',
@@ -301,6 +308,7 @@ export async function makeThumbnailTrack(
     ],
     { ...run, durationSeconds: plan.duration },
   );
+  await frameCheck;
   const sprite = await imageMetadata(spritePath);
   if (plan.spriteWidth && (sprite.width !== plan.spriteWidth || sprite.height !== plan.spriteHeight)) {
     throw new Error(

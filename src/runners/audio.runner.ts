@@ -6,6 +6,7 @@ import { AUDIO_FORMATS, planAudio } from '../media/audio-args.js';
 import { runFfmpeg } from '../media/ffmpeg.js';
 import {
   checkOptions,
+  checkOutputDuration,
   ffmpegWatch,
   outputProps,
   probeInput,
@@ -59,6 +60,7 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
     await runFfmpeg(plan.args, { ...ffmpegWatch(ctx), durationSeconds: plan.duration });
 
     const facts = await probeOutput(outPath, ctx.signal);
+    checkOutputDuration(probe, plan.duration, facts.duration, options.start);
     return singleSourceOutput(options, {
       localPath: outPath,
       kind: 'audio',

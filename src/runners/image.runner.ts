@@ -100,7 +100,11 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
       const at = options.start ?? defaultFrameTime(probe.duration);
       ctx.progress(10);
       const { signal, stallTimeoutMs } = ffmpegWatch(ctx);
-      made = await imageFromVideo(path, outPath, at, options, limits, { signal, stallTimeoutMs });
+      made = await imageFromVideo(path, outPath, at, options, limits, {
+        signal,
+        stallTimeoutMs,
+        claimedDuration: probe.duration,
+      });
     } else {
       // the probe read the header already; the transform and the format choice reuse it
       const meta = image ?? (await imageMetadata(path));

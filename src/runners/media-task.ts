@@ -3,6 +3,7 @@
 import { type TLiteral, type TObject, type TUnion, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AppError } from '../lib/errors.js';
+import { MediaError } from '../media/errors.js';
 import { type EarlyProbe, startFfprobe } from '../media/ffmpeg.js';
 import type { ImageMeta } from '../media/image.js';
 import { FITS, POSITIONS, QUALITY_LEVELS } from '../media/options.js';
@@ -273,4 +274,32 @@ export function ffmpegWatch(ctx: RunnerContext): {
     stallTimeoutMs: ctx.limits.ffmpegStallMs,
     onProgress: (p) => ctx.progress(p.percent, p.etaSeconds),
   };
+}
+
+/** How far an output may fall short of the length the input's header promised: max(1 s, 10 %). */
+export function durationTolerance(expected: number): number {
+  return Math.max(1, expected * 0.1);
+}
+
+const secs = (n: number) => String(Math.round(n * 10) / 10);
+
+/**
+ * Fails a task whose output is much shorter than the probed input said it would be: the file's header
+ * claims more than its data holds (a cut upload, a damaged recording). Such a file passes the probe's
+ * tail check when seeking past the real end decodes nothing; the output is the first evidence. A
+ * media_corrupt error, so the task fails at once (docs/tasks.md, "Inputs shorter than their header").
+ */
+export function checkOutputDuration(
+  probe: Pick<ProbeResult, 'duration'>,
+  expected: number | undefined,
+  actual: number | undefined,
+  start = 0,
+): void {
+  const claimed = probe.duration;
+  if (!claimed || !expected || actual === undefined) return;
+  if (expected - actual <= durationTolerance(expected)) return;
+  throw new MediaError(
+    'media_corrupt',
+    `The input holds only ${secs(start + actual)} s of the ${secs(claimed)} s its header claims: its data ends early (a cut or damaged file). Upload the complete file.`,
+  );
 }

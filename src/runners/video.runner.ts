@@ -16,6 +16,7 @@ import {
 import { runHlsFromVideo } from './adaptive-video.runner.js';
 import {
   checkOptions,
+  checkOutputDuration,
   checkOutputPixels,
   ffmpegWatch,
   HEX_COLOR_PATTERN,
@@ -104,6 +105,7 @@ async function run(ctx: RunnerContext): Promise<RunResult> {
     } finally {
       outputProbe.cancel();
     }
+    checkOutputDuration(probe, plan.duration, facts.duration, options.start);
     return singleSourceOutput(options, {
       localPath: outPath,
       kind: 'video',
