@@ -10,7 +10,7 @@ import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { lazySerializers } from './lazy-serializers.js';
 import { registerAuth } from './plugins/auth.js';
-import { registerErrorHandling, sendError } from './plugins/errors.js';
+import { frameworkErrors, registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerIdempotency } from './plugins/idempotency.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
 import { automationsRoutes } from './routes/automations.routes.js';
@@ -86,6 +86,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     return503OnClosing: true,
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    frameworkErrors: frameworkErrors(config.defaultVersion),
     serverFactory: opts.tls ? httpsFactory(opts.tls) : undefined,
     schemaController: lazySerializers(),
   });

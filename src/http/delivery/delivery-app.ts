@@ -13,7 +13,7 @@ import type { AppContext } from '../../app-context.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { httpsFactory } from '../app.js';
-import { registerErrorHandling, sendError } from '../plugins/errors.js';
+import { frameworkErrors, registerErrorHandling, sendError } from '../plugins/errors.js';
 import { sendObject } from '../respond.js';
 import { resolveVersion } from '../versioning.js';
 import { serveRoute } from './serve.js';
@@ -82,6 +82,7 @@ export async function buildDeliveryApp(
     forceCloseConnections: true,
     exposeHeadRoutes: false,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrors(ctx.config.defaultVersion),
     serverFactory: opts.tls ? httpsFactory(opts.tls) : undefined,
   });
   // uploads may take as long as they need; a connection idle for two minutes is dropped

@@ -1,8 +1,10 @@
 // One error handler: every 4xx/5xx leaves in the request's API version shape with a clear message, and no
 // internal detail (stack, SQL, paths) is ever sent. 5xx causes are logged with the request id.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiVersion } from '../../config.js';
 import { AppError, ERROR_CODES, type ErrorCode } from '../../lib/errors.js';
 import { errorBody, serializeAs } from '../respond.js';
+import { resolveVersion } from '../versioning.js';
 
 function describeValidation(err: FastifyError): string {
   const first = err.validation?.[0];
@@ -65,6 +67,24 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: AppErro
   if (err.code === 'rate_limited' && !reply.getHeader('retry-after')) reply.header('retry-after', '1');
   // also replaces a success serializer that failed on this reply
   return serializeAs(req, reply.code(err.status), err.status).send(errorBody(req, err.code, err.message));
+}
+
+/**
+ * Errors Fastify's router raises before any hook runs (a path segment over maxParamLength, a URL that does not
+ * decode): the same shapes as every other error, in the version the request's headers ask for.
+ */
+export function frameworkErrors(defaultVersion: ApiVersion) {
+  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    req.apiVersion = resolveVersion(req.headers, defaultVersion);
+    const appErr =
+      err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new AppError('request_invalid', 'A path segment of the URL is too long.', {
+            cause: err,
+            status: 414,
+          })
+        : new AppError('request_invalid', 'The URL could not be decoded.', { cause: err });
+    return sendError(req, reply, appErr);
+  };
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
