@@ -166,7 +166,8 @@ describe.each(testDatabases())('files and media (%s)', (db) => {
       method: 'POST',
       body: {
         url: `${server.url}/pixel.png`,
-        folder: '../../etc/\\evil/./x\u0000y',
+        // (a NUL is refused outright: test/review/text-storable.test.ts)
+        folder: '../../etc/\\evil/./x\ty',
         filename: '..\u202Egnp.exe',
       },
     });
