@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, each against its raw baseline in the same run. Not pass/fail.
-// BENCH_ONLY=api,upload,tasks,video-speed,hls,automations picks some.
+// BENCH_ONLY=api,upload,tasks,video-speed,hls,automations,image-memory picks some.
 import { existsSync } from 'node:fs';
 import { loadAverage, printTable } from './lib.js';
 
@@ -13,6 +13,7 @@ const suites: [string, string, string][] = [
   ['video-speed', './video-speed.js', 'benchVideoSpeed'],
   ['hls', './hls.js', 'benchHls'],
   ['automations', './automations.js', 'benchAutomations'],
+  ['image-memory', './image-memory.js', 'benchImageMemory'],
 ];
 
 const summary: string[][] = [];

@@ -13,6 +13,7 @@ import type { Config } from './config.js';
 import { RateLimiter } from './lib/rate-limit.js';
 import { readServerSecret, SecretBox } from './lib/secrets.js';
 import { configureMediaTools } from './media/ffmpeg.js';
+import { configureSharp } from './media/image.js';
 import { BUILT_IN_KINDS, intelligenceKinds, TaskKindRegistry } from './runners/registry.js';
 import type { TaskKindDefinition } from './runners/runner.js';
 import { AutomationsService } from './services/automations.service.js';
@@ -127,6 +128,8 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   // without one, tools are looked up at first use (and again after a failed lookup)
   const { ffmpegPath, ffprobePath } = config.limits;
   if (ffmpegPath || ffprobePath) configureMediaTools({ ffmpegPath, ffprobePath }).catch(() => {});
+  // decode memory is bounded by pixels, not file size (docs/tasks.md, Image decode memory)
+  configureSharp({ slots: config.workerConcurrency, decodePixelBudget: config.limits.maxPixels });
   const store = openStore(config.databaseUrl);
   await migrate(store);
   const metrics = new MetricsService({ queueStats: () => repos.tasks.queueStats(Date.now()) });

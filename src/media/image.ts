@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { MediaError } from './errors.js';
@@ -24,13 +25,81 @@ export interface ImageLimits {
 let sharpConfigured = false;
 
 /**
- * Process-wide sharp settings. The operation cache is off because a server sees each file once and the
- * cache would hold file descriptors and memory for nothing.
+ * Pixels whose decodes may be in flight at once in this process. An image's decode memory follows its
+ * pixels, not its file size: an 8000×8000 PNG of one colour is 190 KB on disk and 192 MB decoded (a
+ * full-size WebP of it peaks near 300 MB). Decodes larger than what is left of the budget wait for the
+ * others, so two such tasks take turns instead of adding up; small images still run side by side.
  */
-export function configureSharp(opts: { concurrency?: number } = {}): void {
+let decodeBudget = DEFAULT_MAX_PIXELS;
+let inFlightPixels = 0;
+let peakPixels = 0;
+const budgetWaiters: (() => void)[] = [];
+
+/**
+ * Process-wide sharp settings, set on purpose at start (createContext):
+ * - the libvips operation cache is off: a server sees each file once, and the cache would hold file
+ *   descriptors and decoded pixels for nothing;
+ * - `concurrency`: libvips threads per image; from `slots` (tasks at once), the cores shared among
+ *   them and never more than sharp's own default (1 on glibc, whose arenas grow with threads);
+ * - `decodePixelBudget`: see above; MEDIARY_MAX_PIXELS by default, so one image at the limit decodes
+ *   alone.
+ */
+export function configureSharp(
+  opts: { concurrency?: number; slots?: number; cores?: number; decodePixelBudget?: number } = {},
+): void {
   sharp.cache(false);
-  if (opts.concurrency) sharp.concurrency(opts.concurrency);
+  const threads =
+    opts.concurrency ?? (opts.slots ? sharpThreads(opts.cores ?? availableParallelism(), opts.slots) : 0);
+  if (threads) sharp.concurrency(threads);
+  if (opts.decodePixelBudget && opts.decodePixelBudget > 0) decodeBudget = opts.decodePixelBudget;
   sharpConfigured = true;
+}
+
+const SHARP_DEFAULT_THREADS = sharp.concurrency();
+
+/** libvips threads per image when `slots` tasks share `cores`: at least 1, at most sharp's default. */
+export function sharpThreads(cores: number, slots: number): number {
+  const share = Math.floor(Math.max(1, cores) / Math.max(1, slots));
+  return Math.max(1, Math.min(SHARP_DEFAULT_THREADS, share));
+}
+
+/** The decode budget's state, for tests and metrics. */
+export function imageDecodeStats(): {
+  budgetPixels: number;
+  inFlightPixels: number;
+  peakPixels: number;
+  resetPeak(): void;
+} {
+  return {
+    budgetPixels: decodeBudget,
+    inFlightPixels,
+    peakPixels,
+    resetPeak: () => {
+      peakPixels = inFlightPixels;
+    },
+  };
+}
+
+/** Runs `work` once `pixels` fit in the decode budget (an image over the budget runs alone). */
+async function withDecodeBudget<T>(pixels: number, work: () => Promise<T>): Promise<T> {
+  const weight = Math.max(1, Math.min(pixels, decodeBudget));
+  while (inFlightPixels > 0 && inFlightPixels + weight > decodeBudget) {
+    await new Promise<void>((resolve) => budgetWaiters.push(resolve));
+  }
+  inFlightPixels += weight;
+  peakPixels = Math.max(peakPixels, inFlightPixels);
+  try {
+    return await work();
+  } finally {
+    inFlightPixels -= weight;
+    // every waiter checks again; those that still do not fit wait again
+    for (const wake of budgetWaiters.splice(0)) wake();
+  }
+}
+
+/** The pixels a decode of this image holds at most: every page, as stored. */
+function decodePixels(meta: Pick<ImageMeta, 'storedWidth' | 'storedHeight' | 'pages'>): number {
+  return meta.storedWidth * meta.storedHeight * Math.max(meta.pages, 1);
 }
 
 function ensureSharp(): void {
@@ -137,12 +206,18 @@ async function heicToSharp(path: string): Promise<Sharp> {
 }
 
 /** A sharp pipeline for the file, EXIF orientation applied; HEIC goes through the wasm decoder. */
-async function openImage(path: string, meta: ImageMeta, opts: { animated?: boolean } = {}): Promise<Sharp> {
+async function openImage(
+  path: string,
+  meta: ImageMeta,
+  opts: { animated?: boolean; maxPixels?: number } = {},
+): Promise<Sharp> {
   ensureSharp();
   if (meta.heic) return heicToSharp(path);
   return sharp(path, {
-    // the header was checked against the configured limit already; this is a backstop
-    limitInputPixels: Math.max(meta.storedWidth * meta.storedHeight * Math.max(meta.pages, 1), 1),
+    // the header was checked against the configured limit (MEDIARY_MAX_PIXELS) already; libvips
+    // enforces it again on what it actually decodes. Shrink-on-load (JPEG, WebP) is sharp's default
+    // when a resize follows; PNG has none, which is why large decodes share the budget above.
+    limitInputPixels: Math.max(opts.maxPixels ?? decodePixels(meta), 1),
     failOn: 'error',
     animated: opts.animated ?? false,
   }).rotate();
@@ -154,8 +229,10 @@ async function openImage(path: string, meta: ImageMeta, opts: { animated?: boole
  */
 export async function verifyImage(path: string, meta: ImageMeta): Promise<void> {
   try {
-    const img = await openImage(path, meta);
-    await img.resize(64, 64, { fit: 'inside' }).raw().toBuffer();
+    await withDecodeBudget(decodePixels(meta), async () => {
+      const img = await openImage(path, meta);
+      await img.resize(64, 64, { fit: 'inside' }).raw().toBuffer();
+    });
   } catch (err) {
     if (err instanceof MediaError) throw err;
     throw new MediaError('media_corrupt', 'The image data is damaged or incomplete.', { cause: err });
@@ -277,65 +354,68 @@ export async function transformImage(
   const background = given ?? (alphaOut ? { r: 0, g: 0, b: 0, alpha: 0 } : { r: 0, g: 0, b: 0, alpha: 1 });
   const animated = meta.pages > 1 && ANIMATED_FORMATS.has(format) && !meta.heic;
 
-  let img: Sharp;
-  try {
-    img = await openImage(inPath, meta, { animated });
-  } catch (err) {
-    if (err instanceof MediaError) throw err;
-    throw new MediaError('media_corrupt', 'The image could not be decoded.', { cause: err });
-  }
+  // from the open to the last byte written: the decode holds its memory until the encoder is done
+  return withDecodeBudget(decodePixels(meta), async () => {
+    let img: Sharp;
+    try {
+      img = await openImage(inPath, meta, { animated, maxPixels: limits.maxPixels });
+    } catch (err) {
+      if (err instanceof MediaError) throw err;
+      throw new MediaError('media_corrupt', 'The image could not be decoded.', { cause: err });
+    }
 
-  if (width !== undefined || height !== undefined) {
-    img = img.resize({
-      width,
-      height,
-      fit,
-      position: GRAVITY[anchor.name],
-      background,
-    });
-  }
-  if (!alphaOut) {
-    // JPEG has no alpha: transparent parts take the background colour (white unless one was given)
-    img = img.flatten({ background: given ?? { r: 255, g: 255, b: 255 } });
-  }
+    if (width !== undefined || height !== undefined) {
+      img = img.resize({
+        width,
+        height,
+        fit,
+        position: GRAVITY[anchor.name],
+        background,
+      });
+    }
+    if (!alphaOut) {
+      // JPEG has no alpha: transparent parts take the background colour (white unless one was given)
+      img = img.flatten({ background: given ?? { r: 255, g: 255, b: 255 } });
+    }
 
-  switch (format) {
-    case 'jpeg':
-      img = img.jpeg({ quality, mozjpeg: true });
-      break;
-    case 'png':
-      img = img.png({ compressionLevel: 9, effort: 4 });
-      break;
-    case 'webp':
-      img = img.webp({ quality, effort: 4 });
-      break;
-    case 'avif':
-      img = img.avif({ quality, effort: 2 });
-      break;
-    case 'gif':
-      img = img.gif();
-      break;
-  }
+    switch (format) {
+      case 'jpeg':
+        img = img.jpeg({ quality, mozjpeg: true });
+        break;
+      case 'png':
+        img = img.png({ compressionLevel: 9, effort: 4 });
+        break;
+      case 'webp':
+        img = img.webp({ quality, effort: 4 });
+        break;
+      case 'avif':
+        img = img.avif({ quality, effort: 2 });
+        break;
+      case 'gif':
+        img = img.gif();
+        break;
+    }
 
-  try {
-    const info = await img.toFile(outPath);
-    const frames = animated ? meta.pages : 1;
-    return {
-      width: info.width,
-      height: animated ? Math.round(info.height / frames) : info.height,
-      format,
-      mime: IMAGE_MIME[format],
-      ext: IMAGE_EXT[format],
-      size: info.size,
-      transparency: alphaOut && info.channels === 4,
-      animated,
-      frames,
-    };
-  } catch (err) {
-    throw new MediaError('media_corrupt', 'The image could not be processed: it may be damaged.', {
-      cause: err,
-    });
-  }
+    try {
+      const info = await img.toFile(outPath);
+      const frames = animated ? meta.pages : 1;
+      return {
+        width: info.width,
+        height: animated ? Math.round(info.height / frames) : info.height,
+        format,
+        mime: IMAGE_MIME[format],
+        ext: IMAGE_EXT[format],
+        size: info.size,
+        transparency: alphaOut && info.channels === 4,
+        animated,
+        frames,
+      };
+    } catch (err) {
+      throw new MediaError('media_corrupt', 'The image could not be processed: it may be damaged.', {
+        cause: err,
+      });
+    }
+  });
 }
 
 /**
