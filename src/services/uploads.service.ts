@@ -25,6 +25,9 @@ import type { MetricsService } from './metrics.service.js';
 import { idShapedPathProblem, joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 import type { AuthContext } from './projects.service.js';
 
+/** How long a repeated completing chunk waits for the request that is finishing the upload. */
+const FINISH_WAIT_MS = 60_000;
+
 /** An upload session (chunked PUT or tus) as stored. */
 export type UploadSession = UploadRow;
 export type { FileRow };
@@ -301,15 +304,35 @@ export class UploadsService {
   }
 
   private async answerRepeat(auth: AuthContext, row: UploadRow): Promise<ChunkResult> {
+    // a copy of the completing chunk while the first is still being assembled and ingested (a client
+    // that lost the connection retries at once): wait for that finish and give its answer
+    if (row.status === 'finishing') row = await this.awaitFinish(row);
     if (row.status === 'receiving') return { status: 202, upload: row };
     if (row.status === 'complete' && row.file_id) {
       const file = await this.media.getFile(auth.projectId, row.file_id);
       if (file) return { status: 200, upload: row, file };
     }
-    if (row.status === 'finishing') {
-      throw new AppError('upload_conflict', 'This upload is being assembled; ask again in a moment.');
-    }
+    // still finishing after the wait (a very slow ingest, or a node that died mid-finish and whose
+    // session expires): all bytes are here, which is what a 202 says (docs/delivery.md)
+    if (row.status === 'finishing') return { status: 202, upload: row };
     throw new AppError('upload_gone', 'This upload failed; start it again from the first chunk.');
+  }
+
+  /** Polls a session that another request is finishing until it is done (or FINISH_WAIT_MS passed). */
+  private async awaitFinish(row: UploadRow): Promise<UploadRow> {
+    const until = Date.now() + FINISH_WAIT_MS;
+    let delay = 25;
+    let current = row;
+    while (current.status === 'finishing' && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 500);
+      const next = await this.repo.get(row.id);
+      if (!next) {
+        throw new AppError('upload_gone', 'This upload failed; start it again from the first chunk.');
+      }
+      current = next;
+    }
+    return current;
   }
 
   /** Joins the parts in order and ingests the file; runs once per upload, in the request that completed it. */
