@@ -5,7 +5,6 @@ import https from 'node:https';
 import zlib from 'node:zlib';
 import { type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { expect } from 'vitest';
 import { type TestApp, type TestResponse, testResponse } from '../helpers/app.js';
 
 export interface WireRequest {
