@@ -1,5 +1,6 @@
 // The only module that reads the environment. loadConfig() validates once and returns a frozen object
 // that is passed down explicitly; nothing else looks at process.env.
+import { availableParallelism, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { RateLimitSettings } from './lib/rate-limit.js';
 
@@ -180,6 +181,14 @@ function origin(env: Env, name: string, dflt: string): string {
 }
 
 /** Flags from the CLI override the environment; their names are the env names without MEDIARY_. */
+/**
+ * Task slots the machine can run: one per core, but no more than one per GiB of memory (a slot decoding a
+ * large image or encoding HD video needs about that), at least 1 and at most 16.
+ */
+export function defaultSlots(cores = availableParallelism(), memoryBytes = totalmem()): number {
+  return Math.max(1, Math.min(16, cores, Math.floor(memoryBytes / 2 ** 30)));
+}
+
 export function loadConfig(env: Env = process.env, flags: Record<string, string | undefined> = {}): Config {
   const merged: Env = { ...env };
   for (const [k, v] of Object.entries(flags)) {
@@ -259,7 +268,7 @@ export function loadConfig(env: Env = process.env, flags: Record<string, string 
     s3,
     role,
     logLevel: merged.MEDIARY_LOG_LEVEL || 'info',
-    workerConcurrency: int(merged, 'MEDIARY_WORKER_CONCURRENCY', 2, 0, 256),
+    workerConcurrency: int(merged, 'MEDIARY_WORKER_CONCURRENCY', defaultSlots(), 0, 256),
     corsOrigins: (merged.MEDIARY_CORS_ORIGINS || '*')
       .split(',')
       .map((s) => s.trim())
