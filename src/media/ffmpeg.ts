@@ -108,6 +108,26 @@ export function scrubPaths(text: string, args: readonly string[] = []): string {
   return out.replace(/(?<![\w.:])\/(?:[\w.@+-]+\/)+([\w.@+%-]+)/g, '$1');
 }
 
+/**
+ * Tool output fit for a message the API user sees: paths cut (scrubPaths), the name of each input
+ * dropped where the caller names them (the probe's and the tail check's input is a temporary name such
+ * as `ingest-…` or `put-…`, meaningless to the user: "x: Invalid data" becomes "Invalid data"), and
+ * log-context pointers removed ("[mp4 @ 0x55…]" → "[mp4]").
+ */
+export function toolMessage(
+  text: string,
+  args: readonly string[] = [],
+  inputs: readonly string[] = [],
+): string {
+  let out = scrubPaths(text, args);
+  for (const input of inputs) {
+    const name = basename(input);
+    if (!name || name === '-' || name.startsWith('pipe:')) continue;
+    out = out.split(`${name}: `).join('').split(name).join('the input');
+  }
+  return out.replace(/ @ 0x[0-9a-f]+\]/g, ']');
+}
+
 function lastLines(text: string, n: number): string {
   return text
     .split(/\r?\n/)
@@ -235,7 +255,7 @@ export async function ffprobeJson(path: string, opts: ProbeCallOptions = {}): Pr
 }
 
 function parseFfprobe(res: Collected, path: string): FfprobeOutput {
-  const detail = scrubPaths(lastLines(res.stderr, 5), [path]);
+  const detail = toolMessage(lastLines(res.stderr, 5), [path], [path]);
   if (res.code !== 0) {
     throw new MediaError(
       'media_corrupt',
@@ -404,7 +424,7 @@ export async function runFfmpeg(args: string[], opts: RunFfmpegOptions = {}): Pr
   const res = await spawnCollect(tools.ffmpegPath, fullArgs, spawnOpts);
   if (res.killedFor) throw killedError('ffmpeg', res.killedFor, spawnOpts);
   if (res.code !== 0) {
-    const detail = scrubPaths(lastLines(res.stderr, 6), args);
+    const detail = toolMessage(lastLines(res.stderr, 6), args);
     const how = res.signal ? `was killed by ${res.signal}` : `failed (exit code ${res.code})`;
     throw new MediaError('ffmpeg_failed', `ffmpeg ${how}${detail ? `: ${detail}` : '.'}`, { detail });
   }
@@ -559,7 +579,7 @@ export async function verifyTail(
   const res = await spawnCollect(tools.ffmpegPath, args, spawnOpts);
   if (res.killedFor) throw killedError('ffmpeg', res.killedFor, spawnOpts);
   if (res.code !== 0) {
-    const detail = scrubPaths(lastLines(res.stderr, 5), [path]);
+    const detail = toolMessage(lastLines(res.stderr, 5), [path], [path]);
     const truncated = /partial file|end of file|Invalid data/i.test(res.stderr);
     throw new MediaError(
       'media_corrupt',
@@ -599,7 +619,7 @@ export async function runEngine(
   const res = await spawnCollect(bin, args, spawnOpts);
   if (res.killedFor) throw killedError(opts.name, res.killedFor, spawnOpts);
   if (res.code !== 0) {
-    const detail = scrubPaths(lastLines(res.stderr, 6), args);
+    const detail = toolMessage(lastLines(res.stderr, 6), args);
     const how = res.signal ? `was killed by ${res.signal}` : `failed (exit code ${res.code})`;
     throw new MediaError('ffmpeg_failed', `${opts.name} ${how}${detail ? `: ${detail}` : '.'}`, { detail });
   }
