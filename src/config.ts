@@ -116,6 +116,8 @@ export interface AiSettings {
   model?: string;
   /** when set, speech goes to {baseUrl}/audio/transcriptions with this model (MEDIARY_AI_SPEECH_MODEL) */
   speechModel?: string;
+  /** the nsfw engine: nsfwjs (local, default) or the vision model at {baseUrl} (MEDIARY_AI_NSFW_PROVIDER) */
+  nsfwProvider: 'nsfwjs' | 'openai';
   /** whisper.cpp's CLI (whisper-cli or main) and its ggml model (MEDIARY_WHISPER_BIN, MEDIARY_WHISPER_MODEL) */
   whisperBin?: string;
   whisperModel?: string;
@@ -331,6 +333,15 @@ function loadAi(env: Env): AiSettings {
       `${model ? 'MEDIARY_AI_MODEL' : 'MEDIARY_AI_SPEECH_MODEL'} needs MEDIARY_AI_BASE_URL (an OpenAI-compatible endpoint such as http://127.0.0.1:11434/v1)`,
     );
   }
+  const nsfwProvider = (str('MEDIARY_AI_NSFW_PROVIDER') ?? 'nsfwjs').toLowerCase();
+  if (nsfwProvider !== 'nsfwjs' && nsfwProvider !== 'openai') {
+    throw new ConfigError(`MEDIARY_AI_NSFW_PROVIDER must be nsfwjs or openai, not "${nsfwProvider}"`);
+  }
+  if (nsfwProvider === 'openai' && !model) {
+    throw new ConfigError(
+      'MEDIARY_AI_NSFW_PROVIDER=openai needs MEDIARY_AI_BASE_URL and MEDIARY_AI_MODEL (a vision model)',
+    );
+  }
   const whisperBin = str('MEDIARY_WHISPER_BIN');
   const whisperModel = str('MEDIARY_WHISPER_MODEL');
   if (Boolean(whisperBin) !== Boolean(whisperModel)) {
@@ -341,6 +352,7 @@ function loadAi(env: Env): AiSettings {
     apiKey: str('MEDIARY_AI_API_KEY'),
     model,
     speechModel,
+    nsfwProvider,
     // a bare name is looked up on PATH when it is run, like ffmpeg's
     whisperBin: whisperBin?.includes('/') ? resolve(whisperBin) : whisperBin,
     whisperModel: whisperModel ? resolve(whisperModel) : undefined,

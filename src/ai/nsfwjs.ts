@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../lib/errors.js';
-import type { NsfwClassifier, NsfwScores } from './types.js';
+import { imagePixels } from '../media/analysis.js';
+import type { NsfwCallContext, NsfwCategoryScores, NsfwClassifier, NsfwScores } from './types.js';
 
 // CommonJS inside the worker: tfjs, its wasm backend and nsfwjs must share one tfjs instance, which
 // require() from one base guarantees.
@@ -144,8 +145,29 @@ function toScores(preds: { className: string; probability: number }[]): NsfwScor
 
 const shared = new NsfwWorker();
 
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/** nsfwjs's classes → the API's categories: nudity (porn, sexy), sexual (porn, hentai); no violence or gore model. */
+export function nsfwjsCategories(s: NsfwScores): NsfwCategoryScores {
+  return {
+    nudity: round(Math.min(1, s.porn + s.sexy)),
+    sexual: round(Math.min(1, s.porn + s.hentai)),
+    violence: null,
+    gore: null,
+    classes: {
+      drawing: round(s.drawing),
+      hentai: round(s.hentai),
+      neutral: round(s.neutral),
+      porn: round(s.porn),
+      sexy: round(s.sexy),
+    },
+  };
+}
+
 export class NsfwjsClassifier implements NsfwClassifier {
   readonly name = 'nsfwjs (MobileNetV2, wasm)';
+  readonly remote = false;
+  /** the pixel size the model wants (square RGB) */
   readonly inputSize = 224;
 
   /** How many times this process has loaded the model (tests check it stays 1). */
@@ -155,6 +177,11 @@ export class NsfwjsClassifier implements NsfwClassifier {
 
   classify(rgb: { data: Buffer; width: number; height: number }, signal: AbortSignal): Promise<NsfwScores> {
     return shared.classify(rgb.data, rgb.width, rgb.height, signal);
+  }
+
+  async score(path: string, ctx: NsfwCallContext): Promise<NsfwCategoryScores> {
+    const pixels = await imagePixels(path, this.inputSize, ctx.maxPixels);
+    return nsfwjsCategories(await this.classify(pixels, ctx.signal));
   }
 
   /** Stops the process's worker (the next classify starts and loads it again). */

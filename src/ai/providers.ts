@@ -2,14 +2,15 @@
 // the result to the intelligence kinds). Speech: an OpenAI-compatible transcription model when
 // MEDIARY_AI_SPEECH_MODEL is set, else whisper.cpp when MEDIARY_WHISPER_BIN is set, else pocketsphinx when
 // its model is installed. Chat and vision: only an OpenAI-compatible endpoint (there is no local default).
-// Nsfw: nsfwjs, always (it ships in the npm package).
+// Nsfw: nsfwjs (it ships in the npm package), or the vision model when MEDIARY_AI_NSFW_PROVIDER=openai.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AiSettings } from '../config.js';
 import { NsfwjsClassifier } from './nsfwjs.js';
 import { createOpenAiClient, OpenAiChatModel, OpenAiSpeechToText } from './openai-compatible.js';
 import { PocketsphinxSpeechToText } from './pocketsphinx.js';
-import type { AiProviders, ChatModel, ProviderStatus, SpeechToText } from './types.js';
+import type { AiProviders, ChatModel, NsfwClassifier, ProviderStatus, SpeechToText } from './types.js';
+import { VisionNsfwClassifier } from './vision-nsfw.js';
 import { WhisperCppSpeechToText } from './whisper-cpp.js';
 
 export const CHAT_SETTING_HINT =
@@ -22,6 +23,7 @@ export interface ProviderOverrides {
   /** tests replace an engine (e.g. a speech engine that fails on purpose) */
   speech?: SpeechToText | null;
   chat?: ChatModel | null;
+  nsfw?: NsfwClassifier | null;
   /** first retry delay for provider calls (tests make it small) */
   retryBaseMs?: number;
 }
@@ -60,7 +62,14 @@ export function createAiProviders(s: AiSettings, overrides: ProviderOverrides = 
     chat = overrides.chat ?? null;
     if (chat) delete missing.chat;
   }
-  const nsfw = new NsfwjsClassifier();
+  // MEDIARY_AI_NSFW_PROVIDER=openai: the config refused it without a model, so `chat` is the vision model
+  let nsfw: NsfwClassifier | null =
+    s.nsfwProvider === 'openai' ? (chat ? new VisionNsfwClassifier(chat) : null) : new NsfwjsClassifier();
+  if (!nsfw) missing.nsfw = CHAT_SETTING_HINT;
+  if ('nsfw' in overrides) {
+    nsfw = overrides.nsfw ?? null;
+    if (nsfw) delete missing.nsfw;
+  }
 
   return {
     speech,
@@ -87,7 +96,9 @@ export function createAiProviders(s: AiSettings, overrides: ProviderOverrides = 
         chat
           ? { capability: 'chat', provider: chat.name, ready: true }
           : { capability: 'chat', provider: null, ready: false, detail: CHAT_SETTING_HINT },
-        { capability: 'nsfw', provider: nsfw.name, ready: true },
+        nsfw
+          ? { capability: 'nsfw', provider: nsfw.name, ready: true }
+          : { capability: 'nsfw', provider: null, ready: false, detail: missing.nsfw },
       ];
     },
     close: () => NsfwjsClassifier.close(),

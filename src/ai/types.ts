@@ -98,11 +98,27 @@ export interface NsfwScores {
   sexy: number;
 }
 
+/** The nsfw kind's categories for one picture, each 0–1; null where the engine has no such model. */
+export interface NsfwCategoryScores {
+  nudity: number;
+  sexual: number;
+  violence: number | null;
+  gore: number | null;
+  /** the engine's own classes, when it has them (nsfwjs) */
+  classes?: NsfwScores;
+}
+
+export interface NsfwCallContext extends AiCallContext {
+  /** MEDIARY_MAX_PIXELS: decompression bombs are refused while decoding */
+  maxPixels: number;
+}
+
 export interface NsfwClassifier {
   readonly name: string;
-  /** the pixel size the model wants (square RGB) */
-  readonly inputSize: number;
-  classify(rgb: { data: Buffer; width: number; height: number }, signal: AbortSignal): Promise<NsfwScores>;
+  /** true when every picture is a request to a provider (counted against MEDIARY_AI_MAX_REQUESTS) */
+  readonly remote: boolean;
+  /** The scores of one picture file (an image, or a frame sampled from a video). */
+  score(path: string, ctx: NsfwCallContext): Promise<NsfwCategoryScores>;
 }
 
 // --- what a server has ---------------------------------------------------------------------------------

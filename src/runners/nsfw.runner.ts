@@ -1,9 +1,10 @@
-// nsfw: nudity and sexual content scores 0–1 for an image, or for frames sampled through a video with a
-// per-segment timeline (spec §6.4 nsfw), from nsfwjs (local, bundled model, worker thread).
+// nsfw: nudity, sexual content (and, with a vision model, violence and gore) scores 0–1 for an image, or for
+// frames sampled through a video with a per-segment timeline (spec §6.4 nsfw), from nsfwjs (local, bundled
+// model, worker thread) or an OpenAI-compatible vision model (MEDIARY_AI_NSFW_PROVIDER=openai).
 import { Type } from '@sinclair/typebox';
-import type { AiProviders, NsfwScores } from '../ai/types.js';
-import { imagePixels, sampleFrames } from '../media/analysis.js';
-import { jsonOutput, need, requires, round } from './intelligence.js';
+import type { AiProviders, NsfwCategoryScores } from '../ai/types.js';
+import { sampleFrames } from '../media/analysis.js';
+import { jsonOutput, need, newBudget, requires, round } from './intelligence.js';
 import { checkOptions, outputProps, probeInput, runMediaTask } from './media-task.js';
 import type { RunnerContext, RunResult, TaskKindDefinition } from './runner.js';
 
@@ -39,14 +40,22 @@ interface NsfwOptions {
   max_frames?: number;
 }
 
-/** nsfwjs's classes → the API's categories: nudity (porn, sexy), sexual (porn, hentai). */
-export function categoryScores(s: NsfwScores): { nudity: number; sexual: number } {
-  return { nudity: round(Math.min(1, s.porn + s.sexy)), sexual: round(Math.min(1, s.porn + s.hentai)) };
-}
+const CATEGORIES = ['nudity', 'sexual', 'violence', 'gore'] as const;
+type Category = (typeof CATEGORIES)[number];
+/** the four categories; null where the engine has no model for it (nsfwjs: violence, gore) */
+type Scores = Record<Category, number | null>;
 
-function verdict(scores: { nudity: number; sexual: number }, threshold: number) {
-  const categories = (['nudity', 'sexual'] as const).filter((c) => scores[c] >= threshold);
-  const top = Math.max(scores.nudity, scores.sexual);
+const pick = (s: NsfwCategoryScores): Scores => ({
+  nudity: s.nudity,
+  sexual: s.sexual,
+  violence: s.violence,
+  gore: s.gore,
+});
+
+export function verdict(scores: Scores, threshold: number) {
+  const measured = CATEGORIES.filter((c) => scores[c] !== null);
+  const categories = measured.filter((c) => (scores[c] as number) >= threshold);
+  const top = Math.max(0, ...measured.map((c) => scores[c] as number));
   return {
     detected: categories.length > 0,
     categories,
@@ -60,7 +69,8 @@ export function nsfwKind(ai: AiProviders): TaskKindDefinition {
     accepts: ['image', 'video'],
     options: NsfwTaskOptions,
     formats: ['json'],
-    description: 'Nudity and sexual content scores (0–1) for an image or sampled video frames (JSON)',
+    description:
+      'Nudity and sexual content (and violence and gore with a vision model) scores (0–1) for an image or sampled video frames (JSON)',
     availability: requires(ai, ['nsfw']),
     run: (ctx: RunnerContext): Promise<RunResult> =>
       runMediaTask(async () => {
@@ -68,25 +78,25 @@ export function nsfwKind(ai: AiProviders): TaskKindDefinition {
         const threshold = o.threshold ?? 0.6;
         const model = need(ai, 'nsfw');
         const { path, probe } = await probeInput(ctx, 'nsfw', ['image', 'video']);
-        const size = model.inputSize;
-        const classify = async (file: string) =>
-          model.classify(await imagePixels(file, size, ctx.limits.maxPixels), ctx.signal);
+        const call = { signal: ctx.signal, budget: newBudget(ai), maxPixels: ctx.limits.maxPixels };
+        const score = (file: string) => model.score(file, call);
 
         if (probe.kind === 'image') {
-          const raw = await classify(path);
-          const scores = categoryScores(raw);
+          const { classes, ...rest } = await score(path);
+          const scores = pick(rest);
           const out = await jsonOutput(ctx, 'nsfw', {
             kind: 'nsfw',
             ...verdict(scores, threshold),
             ...scores,
-            classes: roundAll(raw),
+            ...(classes ? { classes } : {}),
           });
           ctx.progress(100);
           return { outputs: [out] };
         }
 
         const duration = probe.duration ?? 0;
-        const maxFrames = o.max_frames ?? 120;
+        // a remote engine makes one request per frame: no more frames than the task's request cap
+        const maxFrames = Math.min(o.max_frames ?? 120, model.remote ? ai.maxRequestsPerTask : Infinity);
         // a long video spreads its frames out rather than checking only its beginning
         const every = Math.max(o.interval ?? 2, duration / maxFrames);
         const frames = await sampleFrames(path, ctx.workDir, {
@@ -99,11 +109,13 @@ export function nsfwKind(ai: AiProviders): TaskKindDefinition {
           onProgress: (p) => ctx.progress(Math.round(p.percent * 0.3)),
         });
         const timeline = [];
-        const worst = { nudity: 0, sexual: 0 };
+        const worst: Scores = { nudity: 0, sexual: 0, violence: null, gore: null };
         for (const [i, f] of frames.entries()) {
-          const scores = categoryScores(await classify(f.path));
-          worst.nudity = Math.max(worst.nudity, scores.nudity);
-          worst.sexual = Math.max(worst.sexual, scores.sexual);
+          const scores = pick(await score(f.path));
+          for (const c of CATEGORIES) {
+            const v = scores[c];
+            if (v !== null) worst[c] = Math.max(worst[c] ?? 0, v);
+          }
           const v = verdict(scores, threshold);
           timeline.push({
             start: f.time,
@@ -123,15 +135,5 @@ export function nsfwKind(ai: AiProviders): TaskKindDefinition {
         });
         return { outputs: [out] };
       }),
-  };
-}
-
-function roundAll(s: NsfwScores): NsfwScores {
-  return {
-    drawing: round(s.drawing),
-    hentai: round(s.hentai),
-    neutral: round(s.neutral),
-    porn: round(s.porn),
-    sexy: round(s.sexy),
   };
 }

@@ -158,7 +158,14 @@ describe('nsfw with nsfwjs', () => {
     for (const file of [pattern, gradient]) {
       const { out } = await run('nsfw', file);
       const body = JSON.parse(readFileSync(out.localPath, 'utf8'));
-      expect(body).toMatchObject({ kind: 'nsfw', detected: false, categories: [] });
+      // the same shape as a vision model's; nsfwjs has no violence or gore model
+      expect(body).toMatchObject({
+        kind: 'nsfw',
+        detected: false,
+        categories: [],
+        violence: null,
+        gore: null,
+      });
       for (const k of ['nudity', 'sexual', 'confidence']) {
         expect(body[k]).toBeGreaterThanOrEqual(0);
         expect(body[k]).toBeLessThanOrEqual(1);
