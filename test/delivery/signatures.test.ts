@@ -94,7 +94,8 @@ describe.each(testDatabases())('signatures (%s)', (db) => {
   it('sanitises filename and folder and never leaves the project', async () => {
     const r = await t.request('/signatures', {
       method: 'POST',
-      body: { filename: '../../etc/pass wd\u0000.mp4', folder: '/../a\\b/./c\u202e', method: 'put' },
+      // (a NUL anywhere in a body is refused outright: test/review/text-storable.test.ts)
+      body: { filename: '../../etc/pass wd\t.mp4', folder: '/../a\\b/./c\u202e', method: 'put' },
       headers: { 'accept-version': 'latest' },
     });
     expect(r.status).toBe(200);
