@@ -81,7 +81,20 @@ export function rawRequest(
 export async function startDeliveryTestApp(
   opts: { db?: TestDb; env?: Record<string, string> } = {},
 ): Promise<DeliveryTestApp> {
-  const port = await freePort();
+  // the delivery URL names the port before the listener exists: a port found free can be taken by another
+  // test file in between, so a lost race starts over on a new port
+  for (let tries = 1; ; tries++) {
+    const port = await freePort();
+    const started = await startOn(port, opts);
+    if (started) return started;
+    if (tries >= 5) throw new Error('no free port for the delivery listener after 5 tries');
+  }
+}
+
+async function startOn(
+  port: number,
+  opts: { db?: TestDb; env?: Record<string, string> },
+): Promise<DeliveryTestApp | undefined> {
   const deliveryOrigin = `https://127.0.0.1:${port}`;
   const t = await startTestApp({
     db: opts.db,
@@ -94,7 +107,14 @@ export async function startDeliveryTestApp(
   });
   const tls = await loadTls(t.config);
   const delivery = await buildDeliveryApp(t.ctx, { tls, logger: false });
-  await delivery.listen({ host: '127.0.0.1', port });
+  try {
+    await delivery.listen({ host: '127.0.0.1', port });
+  } catch (err) {
+    await delivery.close().catch(() => {});
+    await t.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') return undefined;
+    throw err;
+  }
   const auth = await t.ctx.projects.authenticate(t.key);
   if (!auth) throw new Error('test key does not authenticate');
   const closeApi = t.close;
