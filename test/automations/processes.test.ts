@@ -1,19 +1,18 @@
 // Automations and workflows across real processes: a worker SIGKILLed in the middle of a workflow (the
 // workflow still finishes, each step once), and on PostgreSQL two API nodes and two worker processes firing
 // one automation for 50 media (exactly 50 runs, each step run once).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../../src/app-context.js';
 import { buildApp } from '../../src/http/app.js';
 import { testDatabases } from '../helpers/app.js';
 import { type Fixtures, type MediaServer, makeFixtures, startMediaServer } from '../helpers/fixtures.js';
+import { spawnWorker as spawnProcess } from '../helpers/worker-process.js';
 import { startTaskApp, type TaskApp } from '../tasks/helpers.js';
 import { noteKind } from '../tasks/kinds.js';
 
-const root = join(import.meta.dirname, '../..');
 const children: ChildProcess[] = [];
 const apps: TaskApp[] = [];
 let fx: Fixtures;
@@ -32,38 +31,7 @@ afterEach(async () => {
 });
 
 function spawnWorker(t: TaskApp, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['bin/run-ts.js', 'test/tasks/fixtures/worker-process.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      MEDIARY_DATA_DIR: t.dataDir,
-      MEDIARY_DATABASE_URL: t.databaseUrl,
-      MEDIARY_DELIVERY_URL: t.config.deliveryUrl,
-      MEDIARY_LOG_LEVEL: 'silent',
-      MEDIARY_WORKER_CONCURRENCY: '2',
-      MEDIARY_TASK_LEASE_MS: '2000',
-      MEDIARY_TASK_POLL_MS: t.ctx.store.dialect === 'sqlite' ? '100' : '60000',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const waiting: { match: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    for (const w of [...waiting]) {
-      const m = line.match(w.match);
-      if (m) {
-        waiting.splice(waiting.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    exited,
-    line: (match: RegExp) => new Promise<RegExpMatchArray>((resolve) => waiting.push({ match, resolve })),
-  };
+  return spawnProcess(t, children, env);
 }
 
 async function app(db: 'sqlite' | 'postgres') {

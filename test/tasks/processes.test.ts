@@ -1,17 +1,16 @@
 // Real worker processes against one store: a worker killed with SIGKILL mid-task (its task completes later,
 // once, with one output file), and two workers sharing 50 tasks on PostgreSQL (each runs exactly once).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuthContext } from '../../src/services/projects.service.js';
 import { testDatabases } from '../helpers/app.js';
+import { spawnWorker as spawnProcess } from '../helpers/worker-process.js';
 import { deferred, startTaskApp, type TaskApp } from './helpers.js';
 import { noteKind } from './kinds.js';
 
-const root = join(import.meta.dirname, '../..');
 const children: ChildProcess[] = [];
 const apps: TaskApp[] = [];
 
@@ -20,41 +19,8 @@ afterEach(async () => {
   for (const a of apps.splice(0)) await a.close();
 });
 
-/** Spawns a worker process on the app's store; `lines` yields its stdout lines. */
 function spawnWorker(t: TaskApp, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['bin/run-ts.js', 'test/tasks/fixtures/worker-process.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      MEDIARY_DATA_DIR: t.dataDir,
-      MEDIARY_DATABASE_URL: t.databaseUrl,
-      MEDIARY_DELIVERY_URL: t.config.deliveryUrl,
-      MEDIARY_LOG_LEVEL: 'silent',
-      MEDIARY_WORKER_CONCURRENCY: '2',
-      MEDIARY_TASK_LEASE_MS: '2000',
-      // SQLite has no cross-process wake-up: a worker in another process finds new tasks by polling
-      MEDIARY_TASK_POLL_MS: t.ctx.store.dialect === 'sqlite' ? '100' : '60000',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const waiting: { match: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    for (const w of [...waiting]) {
-      const m = line.match(w.match);
-      if (m) {
-        waiting.splice(waiting.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    exited,
-    line: (match: RegExp) => new Promise<RegExpMatchArray>((resolve) => waiting.push({ match, resolve })),
-  };
+  return spawnProcess(t, children, env);
 }
 
 async function setup(db: 'sqlite' | 'postgres') {
