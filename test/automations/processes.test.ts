@@ -1,7 +1,6 @@
 // Automations and workflows across real processes: a worker SIGKILLed in the middle of a workflow (the
 // workflow still finishes, each step once), and on PostgreSQL two API nodes and two worker processes firing
 // one automation for 50 media (exactly 50 runs, each step run once).
-import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,12 +8,11 @@ import { createContext } from '../../src/app-context.js';
 import { buildApp } from '../../src/http/app.js';
 import { testDatabases } from '../helpers/app.js';
 import { type Fixtures, type MediaServer, makeFixtures, startMediaServer } from '../helpers/fixtures.js';
-import { spawnWorker as spawnProcess } from '../helpers/worker-process.js';
-import { startTaskApp, type TaskApp } from '../tasks/helpers.js';
+import { processHarness } from '../helpers/worker-process.js';
 import { noteKind } from '../tasks/kinds.js';
 
-const children: ChildProcess[] = [];
-const apps: TaskApp[] = [];
+const harness = processHarness();
+const { spawnWorker, app } = harness;
 let fx: Fixtures;
 let server: MediaServer;
 
@@ -25,27 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  for (const a of apps.splice(0)) await a.close();
-});
-
-function spawnWorker(t: TaskApp, env: Record<string, string> = {}) {
-  return spawnProcess(t, children, env);
-}
-
-async function app(db: 'sqlite' | 'postgres') {
-  // in this process `slow` completes at once: it finishes what the killed worker started
-  const t = await startTaskApp({
-    db,
-    kinds: [
-      { ...noteKind(), kind: 'slow' },
-      { ...noteKind(), kind: 'count' },
-    ],
-  });
-  apps.push(t);
-  return t;
-}
+afterEach(() => harness.cleanup());
 
 describe.each(testDatabases())('workflows across processes (%s)', (db) => {
   it('a worker SIGKILLed in the middle of a workflow: the workflow still finishes, each step once', async () => {

@@ -3,7 +3,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { TaskApp } from '../tasks/helpers.js';
+import { startTaskApp, type TaskApp } from '../tasks/helpers.js';
+import { noteKind } from '../tasks/kinds.js';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -51,5 +52,33 @@ export function spawnWorker(
     child,
     exited,
     line: (match: RegExp) => new Promise<RegExpMatchArray>((resolve) => waiting.push({ match, resolve })),
+  };
+}
+
+/**
+ * The harness of the multi-process tests: a test app whose `slow` and `count` kinds complete at once (so the
+ * test process finishes what a killed worker started), worker processes on its store, and a cleanup for
+ * afterEach that kills what is left and closes the apps.
+ */
+export function processHarness() {
+  const children: ChildProcess[] = [];
+  const apps: TaskApp[] = [];
+  return {
+    spawnWorker: (t: TaskApp, env: Record<string, string> = {}) => spawnWorker(t, children, env),
+    async app(db: 'sqlite' | 'postgres'): Promise<TaskApp> {
+      const t = await startTaskApp({
+        db,
+        kinds: [
+          { ...noteKind(), kind: 'slow' },
+          { ...noteKind(), kind: 'count' },
+        ],
+      });
+      apps.push(t);
+      return t;
+    },
+    async cleanup(): Promise<void> {
+      for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      for (const a of apps.splice(0)) await a.close();
+    },
   };
 }

@@ -1,38 +1,21 @@
 // Real worker processes against one store: a worker killed with SIGKILL mid-task (its task completes later,
 // once, with one output file), and two workers sharing 50 tasks on PostgreSQL (each runs exactly once).
-import type { ChildProcess } from 'node:child_process';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuthContext } from '../../src/services/projects.service.js';
 import { testDatabases } from '../helpers/app.js';
-import { spawnWorker as spawnProcess } from '../helpers/worker-process.js';
-import { deferred, startTaskApp, type TaskApp } from './helpers.js';
-import { noteKind } from './kinds.js';
+import { processHarness } from '../helpers/worker-process.js';
+import { deferred } from './helpers.js';
 
-const children: ChildProcess[] = [];
-const apps: TaskApp[] = [];
+const harness = processHarness();
+const { spawnWorker } = harness;
 
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  for (const a of apps.splice(0)) await a.close();
-});
-
-function spawnWorker(t: TaskApp, env: Record<string, string> = {}) {
-  return spawnProcess(t, children, env);
-}
+afterEach(() => harness.cleanup());
 
 async function setup(db: 'sqlite' | 'postgres') {
-  // the test process finishes what the killed worker started: its `slow` kind completes at once
-  const t = await startTaskApp({
-    db,
-    kinds: [
-      { ...noteKind(), kind: 'slow' },
-      { ...noteKind(), kind: 'count' },
-    ],
-  });
-  apps.push(t);
+  const t = await harness.app(db);
   const auth = (await t.ctx.projects.authenticate(t.key)) as AuthContext;
   const png = join(t.dataDir, 'in.png');
   await sharp({ create: { width: 8, height: 8, channels: 3, background: '#884422' } })
