@@ -24,6 +24,7 @@ import { webhooksRoutes } from './routes/webhooks.routes.js';
 import { createHttpsServer } from './tls.js';
 import { registerValidation } from './validation.js';
 import { resolveVersion, versionFromBody } from './versioning.js';
+import { wantsHtml, webRoutes } from './web/web-app.js';
 import './context.js';
 
 export interface BuildOptions {
@@ -164,6 +165,13 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     return reply.code(r.ok ? 200 : 503).send({ status: r.ok ? 'ready' : 'unavailable', checks: r.checks });
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // the dashboard (docs/webapp.md); a browser that opens the API's root is sent there, API clients are not
+  webRoutes(app, config);
+  app.get('/', { schema: { hide: true } }, async (req, reply) => {
+    if (wantsHtml(req)) return reply.redirect('/app/', 302);
+    return reply.callNotFound();
+  });
 
   await app.register(async (api) => {
     registerAuth(api, ctx.projects);

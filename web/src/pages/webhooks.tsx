@@ -1,0 +1,8 @@
+// TODO(webapp): this page is being written.
+import type { Route } from '../router';
+import { PageHeader } from '../ui';
+
+export function WebhooksPage(props: { route: Route }) {
+  void props;
+  return <PageHeader title="WebhooksPage" />;
+}
