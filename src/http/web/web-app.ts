@@ -103,7 +103,6 @@ export function webRoutes(app: FastifyInstance, config: Pick<Config, 'deliveryUr
       .send(b.html);
   };
   app.get('/app', { schema: { hide: true } }, page);
-  app.get('/app/', { schema: { hide: true } }, page);
 
   const asset =
     (pick: (b: Bundle) => Buffer, type: string) => async (req: FastifyRequest, reply: FastifyReply) => {
