@@ -1,0 +1,63 @@
+// The dashboard in a real browser: a full mediary (API with /app, delivery host, a worker with two slots, the
+// automatic posters on) over TLS, and Debian's chromium driven headless by playwright-core (no download).
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type DeliveryTestApp, startDeliveryTestApp } from './delivery.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export interface WebTestApp {
+  t: DeliveryTestApp;
+  browser: Browser;
+  /** a fresh browser profile (its own cookies) with one page */
+  newContext(opts?: { width?: number; height?: number; colorScheme?: 'light' | 'dark' }): Promise<{
+    context: BrowserContext;
+    page: Page;
+  }>;
+  close(): Promise<void>;
+}
+
+export async function startWebTestApp(opts: { env?: Record<string, string>; worker?: boolean } = {}) {
+  const t = await startDeliveryTestApp({
+    env: { MEDIARY_WORKER_CONCURRENCY: '2', MEDIARY_AUTO_POSTER: 'true', ...opts.env },
+  });
+  if (opts.worker !== false) await t.ctx.startWorker();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    // playwright's own headless switch is the old mode, which current chromium no longer has
+    headless: false,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  const contexts: BrowserContext[] = [];
+  const app: WebTestApp = {
+    t,
+    browser,
+    async newContext(o = {}) {
+      const context = await browser.newContext({
+        // the test's self-signed certificate, for the API and the delivery host alike
+        ignoreHTTPSErrors: true,
+        viewport: { width: o.width ?? 1280, height: o.height ?? 860 },
+        colorScheme: o.colorScheme ?? 'light',
+        permissions: ['clipboard-read', 'clipboard-write'],
+      });
+      contexts.push(context);
+      const page = await context.newPage();
+      return { context, page };
+    },
+    async close() {
+      for (const c of contexts) await c.close().catch(() => {});
+      await browser.close().catch(() => {});
+      await t.close();
+    },
+  };
+  return app;
+}
