@@ -150,6 +150,7 @@ function Shell(props: { session: Session; route: Route; refresh: () => Promise<v
 function App() {
   const route = useRoute();
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [failure, setFailure] = useState<string | null>(null);
 
   const refresh = useCallback(async () => {
     try {
@@ -158,7 +159,7 @@ function App() {
       setSession(s);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) setSession(null);
-      else throw err;
+      else setFailure(err instanceof Error ? err.message : String(err));
     }
   }, []);
 
@@ -174,7 +175,15 @@ function App() {
   };
 
   if (route.name === 'accept') return <AcceptPage token={route.params[0] ?? ''} onSignedIn={signedIn} />;
-  if (session === undefined) return <p class="loading">Loading…</p>;
+  if (session === undefined) {
+    return failure ? (
+      <p class="error-note" role="alert">
+        The server could not be reached: {failure}
+      </p>
+    ) : (
+      <p class="loading">Loading…</p>
+    );
+  }
   if (session === null) return <SignInPage onSignedIn={signedIn} />;
   if (route.name === 'sign-in') {
     navigate('/media');
