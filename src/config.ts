@@ -52,6 +52,12 @@ export interface Limits {
 export interface EventSettings {
   /** events older than this are pruned (MEDIARY_EVENT_RETENTION_DAYS) */
   retentionDays: number;
+  /** a poster task for each new video or image media (MEDIARY_AUTO_POSTER, default true) */
+  autoPoster: boolean;
+  /** GET /events/stream: a comment line this often keeps proxies from closing it (MEDIARY_EVENT_STREAM_KEEPALIVE_MS) */
+  streamKeepAliveMs: number;
+  /** GET /events/stream: open streams per project and process; more get 429 (MEDIARY_EVENT_STREAM_MAX) */
+  streamMaxPerProject: number;
 }
 
 /** The task engine (src/worker/). */
@@ -309,6 +315,9 @@ export function loadConfig(env: Env = process.env, flags: Record<string, string 
     },
     events: {
       retentionDays: num(merged, 'MEDIARY_EVENT_RETENTION_DAYS', 30, 0.001, 3650),
+      autoPoster: bool(merged, 'MEDIARY_AUTO_POSTER', true),
+      streamKeepAliveMs: int(merged, 'MEDIARY_EVENT_STREAM_KEEPALIVE_MS', 15_000, 100, 600_000),
+      streamMaxPerProject: int(merged, 'MEDIARY_EVENT_STREAM_MAX', 100, 1, 100_000),
     },
     tasks: {
       maxAttempts: int(merged, 'MEDIARY_TASK_MAX_ATTEMPTS', 3, 1, 100),

@@ -87,6 +87,13 @@ export interface ListPage {
   page: number;
   limit: number;
   total: number;
+  /**
+   * Keyset pagination: the id the next page starts after (null: this is the last page). `links.next`
+   * then carries `after=<id>` instead of a page number; with `keyset`, the page was itself asked for by
+   * `after`, so there is no previous page number and `last` is unknown (it links to this page).
+   */
+  nextAfter?: string | null;
+  keyset?: boolean;
 }
 
 function pageUrl(req: FastifyRequest, page: number, limit: number): string {
@@ -96,15 +103,41 @@ function pageUrl(req: FastifyRequest, page: number, limit: number): string {
   return u.toString();
 }
 
+/** This list's URL with `after=<id>` in place of any page number. */
+function afterUrl(req: FastifyRequest, after: string | null, limit: number): string {
+  const u = new URL(origin(req) + req.url);
+  u.searchParams.delete('page');
+  if (after === null) u.searchParams.delete('after');
+  else u.searchParams.set('after', after);
+  u.searchParams.set('limit', String(limit));
+  return u.toString();
+}
+
 export function sendList(req: FastifyRequest, reply: FastifyReply, items: WireObject[], p: ListPage) {
   const pages = Math.ceil(p.total / p.limit);
-  const links = {
-    self: pageUrl(req, p.page, p.limit),
-    first: pageUrl(req, 1, p.limit),
-    prev: p.page > 1 ? pageUrl(req, Math.min(p.page - 1, Math.max(pages, 1)), p.limit) : null,
-    next: p.page < pages ? pageUrl(req, p.page + 1, p.limit) : null,
-    last: pageUrl(req, Math.max(pages, 1), p.limit),
-  };
+  const next =
+    p.nextAfter !== undefined
+      ? p.nextAfter === null
+        ? null
+        : afterUrl(req, p.nextAfter, p.limit)
+      : p.page < pages
+        ? pageUrl(req, p.page + 1, p.limit)
+        : null;
+  const links = p.keyset
+    ? {
+        self: selfUrl(req),
+        first: afterUrl(req, null, p.limit),
+        prev: null,
+        next,
+        last: selfUrl(req),
+      }
+    : {
+        self: pageUrl(req, p.page, p.limit),
+        first: pageUrl(req, 1, p.limit),
+        prev: p.page > 1 ? pageUrl(req, Math.min(p.page - 1, Math.max(pages, 1)), p.limit) : null,
+        next,
+        last: pageUrl(req, Math.max(pages, 1), p.limit),
+      };
   const envelope = usesEnvelope(req.apiVersion);
   serializeAs(req, reply.code(200), 200, envelope);
   if (!envelope) {

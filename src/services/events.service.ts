@@ -14,7 +14,7 @@ import { PRIORITY, type TaskRow, type TasksRepository } from '../store/tasks.rep
 import { type EventKind, TRIGGER_EVENTS } from './event-kinds.js';
 import type { AuthContext } from './projects.service.js';
 import { parseJson, type Serializer, type WireObject } from './serializers.js';
-import { newTaskRow } from './task-rows.js';
+import { newTaskRow, SYSTEM_CREATOR, triggersAutomations } from './task-rows.js';
 import type { WebhooksService } from './webhooks.service.js';
 
 export interface EmitInput {
@@ -56,6 +56,9 @@ export function taskWebhookPayload(
   };
 }
 
+/** The options of the automatic poster task (kind `image`; a video's frame is taken 10% in). */
+export const POSTER_OPTIONS = { width: 320, format: 'webp', quality: 75, ref: 'poster' } as const;
+
 export function eventToWire(row: EventRow): WireObject {
   return { id: row.id, object: 'event', kind: row.kind, data: parseJson(row.data), created: row.created };
 }
@@ -93,7 +96,7 @@ export class EventsService {
       kind,
       data: this.deps.serializer.task(task, output),
       subject: { fileId: output?.id ?? task.input_file_id, mediaId: task.media_id },
-      fromAutomation: task.automation_id !== null,
+      fromAutomation: !triggersAutomations(task),
     });
   }
 
@@ -151,6 +154,31 @@ export class EventsService {
       subject,
       fromAutomation: opts.fromAutomation,
     });
+    await this.queuePoster(tx, file);
+  }
+
+  /**
+   * The automatic poster (MEDIARY_AUTO_POSTER): a new media whose original is a video or an image gets one
+   * `image` task making a 320-px-wide WebP with ref "poster" (media.urls.poster). Only for an ingested
+   * original (upload, URL, POST /files), never for a task's output, so a poster never makes a poster; the
+   * task is mediary's own (created_by "mediary") and its changes trigger no automation.
+   */
+  private async queuePoster(tx: Tx, file: FileRow): Promise<void> {
+    if (!this.deps.config.events.autoPoster) return;
+    if (!file.original || file.object !== 'source') return;
+    if (file.kind !== 'video' && file.kind !== 'image') return;
+    const task = newTaskRow({
+      projectId: file.project_id,
+      kind: 'image',
+      options: { ...POSTER_OPTIONS },
+      input: file,
+      priority: PRIORITY.automation,
+      maxAttempts: this.deps.config.tasks.maxAttempts,
+      createdBy: SYSTEM_CREATOR,
+    });
+    await this.deps.tasks.insert(task, tx.db);
+    await this.taskChanged(tx, 'task.created', task);
+    tx.signal('tasks', { type: 'queued' });
   }
 
   /** One run of an automation for one event: a workflow task over the event's file, queued behind API work. */

@@ -5,6 +5,17 @@ import { now } from '../lib/time.js';
 import type { FileRow } from '../store/media.repository.js';
 import { DUE_NOW, PRIORITY, type TaskRow } from '../store/tasks.repository.js';
 
+/** created_by of the tasks mediary queues by itself (the automatic poster, docs/tasks.md) */
+export const SYSTEM_CREATOR = 'mediary';
+
+/**
+ * Whether a task's changes (its events, its outputs' file.created) may trigger automations: not for an
+ * automation's own run, nor for a task mediary queued by itself, so neither can set anything off in a loop.
+ */
+export function triggersAutomations(task: Pick<TaskRow, 'automation_id' | 'created_by'>): boolean {
+  return task.automation_id === null && task.created_by !== SYSTEM_CREATOR;
+}
+
 export interface NewTask {
   projectId: string;
   kind: string;

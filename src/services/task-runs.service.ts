@@ -32,6 +32,7 @@ import { joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
 import type { ProjectsService } from './projects.service.js';
 import { parseJson, type Serializer } from './serializers.js';
 import { acceptsDescription, article, aTask } from './task-options.js';
+import { triggersAutomations } from './task-rows.js';
 import { webhookHeaders } from './webhook-signature.js';
 import type { WorkflowsService } from './workflows.service.js';
 
@@ -412,7 +413,7 @@ export class TaskRunService {
             throw new PermanentTaskError('The media of this task was deleted while the task ran.');
           await deps.media.insertFiles(files, tx.db);
           for (const f of files) {
-            await deps.events.fileCreated(tx, f, { fromAutomation: task.automation_id !== null });
+            await deps.events.fileCreated(tx, f, { fromAutomation: !triggersAutomations(task) });
           }
         } else if (outputId) {
           output = (await deps.media.getFile(task.project_id, outputId, tx.db)) ?? null;

@@ -1,11 +1,56 @@
 import type SQLite from 'better-sqlite3';
-import type { Kysely, Transaction } from 'kysely';
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type SelectQueryBuilder,
+  sql,
+  type Transaction,
+} from 'kysely';
 import { type Page, paginate } from './paginate.js';
 import type { Database, FilesTable, MediaTable } from './schema.js';
 
 export type MediaRow = MediaTable;
 export type FileRow = FilesTable;
 type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * GET /media filters (docs/webapp.md). A media's kind, folder and filename are its original's: the file
+ * marked original, else its oldest source (as serializers.media picks it). Dates are ISO strings, exclusive.
+ */
+export interface MediaFilter {
+  /** contained, case-insensitive, in the original's filename, the title, the alt or the metadata JSON */
+  q?: string;
+  kind?: string;
+  /** the original's folder exactly (null: the root) … */
+  folder?: string | null;
+  /** … or anything at or under this folder */
+  folderPrefix?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+}
+
+/** `%`, `_` and the escape character itself matched literally in a LIKE … ESCAPE '\\' pattern. */
+export function likeContains(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+// biome-ignore lint/complexity/noBannedTypes: a query that selects nothing yet
+type MediaQuery = SelectQueryBuilder<Database, 'media', {}>;
+
+/** A column of the media's original file, as a scalar subquery (files(project_id, media_id) finds them). */
+function originalColumn(eb: ExpressionBuilder<Database, 'media'>, column: 'kind' | 'folder' | 'filename') {
+  return eb
+    .selectFrom('files as o')
+    .select(`o.${column}` as 'o.kind')
+    .whereRef('o.project_id', '=', 'media.project_id')
+    .whereRef('o.media_id', '=', 'media.id')
+    .where('o.object', '=', 'source')
+    .orderBy('o.original', 'desc')
+    .orderBy('o.created', 'asc')
+    .orderBy('o.id', 'asc')
+    .limit(1);
+}
 
 export class MediaRepository {
   private readonly fileById?: SQLite.Statement<[string, string], FileRow>;
@@ -38,8 +83,82 @@ export class MediaRepository {
       .executeTakeFirst();
   }
 
-  listMedia(projectId: string, page: Page): Promise<{ rows: MediaRow[]; total: number }> {
-    return paginate(this.db.selectFrom('media').where('project_id', '=', projectId), page);
+  listMedia(
+    projectId: string,
+    page: Page,
+    filter: MediaFilter = {},
+  ): Promise<{ rows: MediaRow[]; total: number }> {
+    return paginate(this.filtered(projectId, filter), page);
+  }
+
+  /**
+   * The page after the media `afterId`, newest first (keyset on created, id: as fast on the last page as on
+   * the first), and whether more follow. No total is counted. undefined when `afterId` is not a media of
+   * the project.
+   */
+  async listMediaAfter(
+    projectId: string,
+    afterId: string,
+    limit: number,
+    filter: MediaFilter = {},
+  ): Promise<{ rows: MediaRow[]; hasMore: boolean } | undefined> {
+    const anchor = await this.getMedia(projectId, afterId);
+    if (!anchor) return undefined;
+    const rows = await this.filtered(projectId, filter)
+      .where((eb) =>
+        eb.or([
+          eb('media.created', '<', anchor.created),
+          eb.and([eb('media.created', '=', anchor.created), eb('media.id', '<', anchor.id)]),
+        ]),
+      )
+      .selectAll()
+      .orderBy('media.created', 'desc')
+      .orderBy('media.id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+  }
+
+  private filtered(projectId: string, f: MediaFilter): MediaQuery {
+    let q: MediaQuery = this.db.selectFrom('media').where('media.project_id', '=', projectId);
+    if (f.createdAfter !== undefined) q = q.where('media.created', '>', f.createdAfter);
+    if (f.createdBefore !== undefined) q = q.where('media.created', '<', f.createdBefore);
+    if (f.kind !== undefined) {
+      const kind = f.kind;
+      q = q.where((eb) => eb(originalColumn(eb, 'kind'), '=', kind));
+    }
+    if (f.folder !== undefined) {
+      const folder = f.folder;
+      q = q.where((eb) =>
+        folder === null
+          ? eb(originalColumn(eb, 'folder'), 'is', null)
+          : eb(originalColumn(eb, 'folder'), '=', folder),
+      );
+    }
+    if (f.folderPrefix !== undefined) {
+      const prefix = f.folderPrefix;
+      const under = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+      q = q.where((eb) =>
+        eb.or([
+          eb(originalColumn(eb, 'folder'), '=', prefix),
+          sql<boolean>`${originalColumn(eb, 'folder')} like ${under} escape '\\'`,
+        ]),
+      );
+    }
+    if (f.q !== undefined && f.q !== '') {
+      const pattern = likeContains(f.q);
+      const contains = (expr: Expression<unknown>) =>
+        sql<boolean>`lower(${expr}) like ${pattern} escape '\\'`;
+      q = q.where((eb) =>
+        eb.or([
+          contains(sql.ref('media.title')),
+          contains(sql.ref('media.alt')),
+          contains(sql.ref('media.metadata')),
+          contains(originalColumn(eb, 'filename')),
+        ]),
+      );
+    }
+    return q;
   }
 
   async updateMedia(

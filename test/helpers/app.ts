@@ -118,6 +118,8 @@ export async function startTestApp(
     MEDIARY_ALLOW_PRIVATE_URLS: 'true',
     MEDIARY_LOG_LEVEL: 'silent',
     MEDIARY_WORKER_CONCURRENCY: '0',
+    // the automatic poster task (docs/tasks.md) would add a task to every upload; its own tests turn it on
+    MEDIARY_AUTO_POSTER: 'false',
     ...opts.env,
   });
   const ctx = await createContext(config);

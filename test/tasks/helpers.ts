@@ -59,6 +59,8 @@ export async function startTaskApp(
     MEDIARY_DEFAULT_VERSION: '2025-01-01',
     MEDIARY_TASK_RETRY_DELAY_MS: '0',
     MEDIARY_WORKER_CONCURRENCY: '2',
+    // the automatic poster task (docs/tasks.md) would add a task to every upload; its own tests turn it on
+    MEDIARY_AUTO_POSTER: 'false',
     ...opts.env,
   });
   const ctx = await createContext(config, { kinds: opts.kinds });

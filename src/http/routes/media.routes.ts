@@ -1,11 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { MediaService } from '../../services/media.service.js';
+import type { MediaListQuery, MediaService, MediaWithFiles } from '../../services/media.service.js';
 import type { Serializer } from '../../services/serializers.js';
 import { authOf } from '../context.js';
 import { sendList, sendMessage, sendObject } from '../respond.js';
-import { IdParams, Metadata, Nullable, PageQuery } from '../schemas.js';
+import { IdParams, Metadata, Nullable, PageFields } from '../schemas.js';
 import { absentBodyIsEmpty } from '../validation.js';
 import { errorResponses, ListResponse, MediaWire, MessageWire, ObjectResponse } from '../wire-schemas.js';
 import { requireId } from './ids.js';
@@ -19,6 +19,32 @@ const MediaBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** page/limit, the library filters, and the keyset cursor `after` (docs/webapp.md, Media list filters). */
+const MediaListQuerySchema = Type.Object({
+  ...PageFields,
+  q: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: 'contained (case-insensitive) in the filename, title, alt or metadata',
+    }),
+  ),
+  kind: Type.Optional(Type.Union([Type.Literal('video'), Type.Literal('image'), Type.Literal('audio')])),
+  folder: Type.Optional(
+    Type.String({
+      maxLength: 1000,
+      description: "the original file's folder exactly, or that folder and all under it with a trailing /",
+    }),
+  ),
+  created_after: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 date or date-time' })),
+  created_before: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 date or date-time' })),
+  after: Type.Optional(
+    Type.String({
+      maxLength: 100,
+      description: 'keyset cursor: the page after this media id, newest first; no total is counted',
+    }),
+  ),
+});
+
 const One = { 200: ObjectResponse(MediaWire), ...errorResponses };
 
 export function mediaRoutes(api: FastifyInstance, deps: { media: MediaService; serializer: Serializer }) {
@@ -31,20 +57,39 @@ export function mediaRoutes(api: FastifyInstance, deps: { media: MediaService; s
     {
       schema: {
         tags,
-        summary: 'List media, newest first',
-        querystring: PageQuery,
+        summary:
+          'List media, newest first; filter by q, kind, folder, dates; page by page or after a media id',
+        querystring: MediaListQuerySchema,
         response: { 200: ListResponse(MediaWire), ...errorResponses },
       },
     },
     async (req, reply) => {
-      const { page = 1, limit = 20 } = req.query;
-      const { items, total } = await media.list(authOf(req), { page, limit });
-      return sendList(
-        req,
-        reply,
-        items.map((m) => serializer.media(m.media, m.files)),
-        { page, limit, total },
-      );
+      const { page = 1, limit = 20, after, ...rest } = req.query;
+      const filters: MediaListQuery = rest;
+      const auth = authOf(req);
+      const wire = (items: MediaWithFiles[]) => items.map((m) => serializer.media(m.media, m.files));
+      if (after !== undefined) {
+        // keyset: no count over the whole (filtered) library; `total` is this page's size
+        const { items, hasMore } = await media.listAfter(auth, requireId('med', after), limit, filters);
+        reply.header('Has-More', String(hasMore));
+        return sendList(req, reply, wire(items), {
+          page: 1,
+          limit,
+          total: items.length,
+          nextAfter: hasMore ? items[items.length - 1].media.id : null,
+          keyset: true,
+        });
+      }
+      const { items, total } = await media.list(auth, { page, limit }, filters);
+      // a first page asked for without `page` links on by keyset (fast at any depth); page=N keeps page links
+      const byPage = /[?&]page=/.test(req.url);
+      const more = page * limit < total && items.length > 0;
+      return sendList(req, reply, wire(items), {
+        page,
+        limit,
+        total,
+        nextAfter: byPage ? undefined : more ? items[items.length - 1].media.id : null,
+      });
     },
   );
 
