@@ -16,6 +16,7 @@ import { configureMediaTools } from './media/ffmpeg.js';
 import { configureSharp } from './media/image.js';
 import { BUILT_IN_KINDS, intelligenceKinds, TaskKindRegistry } from './runners/registry.js';
 import type { TaskKindDefinition } from './runners/runner.js';
+import { AccountsService } from './services/accounts.service.js';
 import { AutomationsService } from './services/automations.service.js';
 import { DeliveryService } from './services/delivery.service.js';
 import { EventsService } from './services/events.service.js';
@@ -33,6 +34,7 @@ import { TaskRunService } from './services/task-runs.service.js';
 import { TasksService } from './services/tasks.service.js';
 import { TempSweeper } from './services/temp-sweeper.js';
 import { UploadsService } from './services/uploads.service.js';
+import { UsageService } from './services/usage.service.js';
 import { WebhooksService } from './services/webhooks.service.js';
 import { WorkflowsService } from './services/workflows.service.js';
 import { AutomationsRepository } from './store/automations.repository.js';
@@ -45,6 +47,8 @@ import { ProjectsRepository } from './store/projects.repository.js';
 import { Signals } from './store/queue.js';
 import { TasksRepository } from './store/tasks.repository.js';
 import { UploadsRepository } from './store/uploads.repository.js';
+import { UsageRepository } from './store/usage.repository.js';
+import { UsersRepository } from './store/users.repository.js';
 import { WebhooksRepository } from './store/webhooks.repository.js';
 import { type EngineOptions, TaskEngine } from './worker/engine.js';
 import { type DispatcherOptions, WebhookDispatcher } from './worker/webhook-dispatcher.js';
@@ -69,6 +73,10 @@ export interface AppContext {
   /** wake-ups between API, workers and dispatchers (in-process, and LISTEN/NOTIFY on PostgreSQL) */
   signals: Signals;
   projects: ProjectsService;
+  /** dashboard users, sign-in links and browser sessions (docs/webapp.md) */
+  accounts: AccountsService;
+  /** GET /usage: storage and task counts of a project */
+  usage: UsageService;
   media: MediaService;
   files: FilesService;
   ingest: IngestService;
@@ -228,6 +236,13 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     repos,
     signals,
     projects,
+    accounts: new AccountsService({
+      users: new UsersRepository(store.db),
+      projectsRepo: repos.projects,
+      projects,
+      config,
+    }),
+    usage: new UsageService(new UsageRepository(store.db)),
     media: new MediaService(repos.media, blobs, signals, events),
     files: new FilesService(repos.media, blobs, ingest, signals, events),
     ingest,

@@ -76,6 +76,16 @@ export interface TaskSettings {
   shutdownGraceMs: number;
 }
 
+/** Dashboard accounts and browser sessions (docs/webapp.md). */
+export interface AccountSettings {
+  /** a session unused this long ends (MEDIARY_SESSION_IDLE_HOURS) */
+  sessionIdleHours: number;
+  /** a session ends this long after sign-in, used or not (MEDIARY_SESSION_MAX_DAYS) */
+  sessionMaxDays: number;
+  /** the first owner's email, made on a start with no users (MEDIARY_ADMIN_EMAIL) */
+  adminEmail: string;
+}
+
 export interface Config {
   dataDir: string;
   host: string;
@@ -110,6 +120,7 @@ export interface Config {
   tasks: TaskSettings;
   events: EventSettings;
   ai: AiSettings;
+  accounts: AccountSettings;
 }
 
 /** The intelligence kinds' engines (src/ai/, docs/intelligence.md). Unset means "not offered". */
@@ -328,6 +339,11 @@ export function loadConfig(env: Env = process.env, flags: Record<string, string 
       shutdownGraceMs: int(merged, 'MEDIARY_SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
     },
     ai: loadAi(merged),
+    accounts: {
+      sessionIdleHours: num(merged, 'MEDIARY_SESSION_IDLE_HOURS', 24, 0.01, 24 * 365),
+      sessionMaxDays: num(merged, 'MEDIARY_SESSION_MAX_DAYS', 14, 0.001, 3650),
+      adminEmail: (merged.MEDIARY_ADMIN_EMAIL || 'admin@localhost').trim().toLowerCase(),
+    },
   };
   return Object.freeze(config);
 }

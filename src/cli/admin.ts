@@ -1,11 +1,14 @@
-// Admin commands that talk to the same store as the server: projects and keys.
+// Admin commands that talk to the same store as the server: projects, keys and dashboard users.
 import { createContext } from '../app-context.js';
 import type { Config } from '../config.js';
+import { keyStatus } from '../services/projects.service.js';
 
 interface Opts {
   json: boolean;
   project?: string;
   name?: string;
+  /** users create: owner or member */
+  role?: string;
 }
 
 function out(text: string): void {
@@ -72,7 +75,9 @@ export async function keysCommand(config: Config, args: string[], opts: Opts): P
         name: k.name,
         key: `…${k.key_hint}`,
         created: k.created,
-        status: k.revoked ? `revoked ${k.revoked}` : 'active',
+        status: keyStatus(k),
+        last_used: k.last_used,
+        expires: k.revoked ?? k.expires,
       }));
       if (opts.json) out(JSON.stringify(rows, null, 2));
       else table(rows);
@@ -85,6 +90,51 @@ export async function keysCommand(config: Config, args: string[], opts: Opts): P
       return 0;
     }
     process.stderr.write(`unknown subcommand "keys ${sub}"\n`);
+    return 1;
+  } finally {
+    await ctx.close();
+  }
+}
+
+export async function usersCommand(config: Config, args: string[], opts: Opts): Promise<number> {
+  const ctx = await createContext(config);
+  try {
+    await ctx.projects.bootstrap(config.initialApiKey);
+    const [sub, email] = args;
+    const link = (url: string) => `Sign in (link valid 24 h, shown once): ${url}`;
+    if (sub === 'list' || sub === undefined) {
+      const rows = (await ctx.accounts.listUsers()).map((u) => ({
+        id: u.id,
+        email: u.email,
+        role: u.role,
+        status: u.password_hash ? 'active' : 'invited',
+        created: u.created,
+        last_sign_in: u.last_sign_in,
+      }));
+      if (opts.json) out(JSON.stringify(rows, null, 2));
+      else table(rows);
+      return 0;
+    }
+    if (sub === 'create') {
+      const role = opts.role ?? 'member';
+      if (!email || (role !== 'owner' && role !== 'member')) {
+        throw new Error('usage: mediary users create EMAIL [--role owner|member]');
+      }
+      const { user, url } = await ctx.accounts.createUser(undefined, email, role);
+      if (opts.json)
+        out(JSON.stringify({ id: user.id, email: user.email, role: user.role, sign_in_url: url }, null, 2));
+      else out(`created ${user.role} ${user.email} (${user.id})\n${link(url)}`);
+      return 0;
+    }
+    if (sub === 'reset-password') {
+      if (!email) throw new Error('usage: mediary users reset-password EMAIL');
+      const user = await ctx.accounts.findUserByEmail(email);
+      const { url } = await ctx.accounts.resetPassword(user.id);
+      if (opts.json) out(JSON.stringify({ id: user.id, email: user.email, sign_in_url: url }, null, 2));
+      else out(`${user.email}: password cleared and sessions ended\n${link(url)}`);
+      return 0;
+    }
+    process.stderr.write(`unknown subcommand "users ${sub}"\n`);
     return 1;
   } finally {
     await ctx.close();

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { AppError } from '../lib/errors.js';
-import { keysCommand, projectsCommand } from './admin.js';
+import { keysCommand, projectsCommand, usersCommand } from './admin.js';
 import { startCommand } from './start.js';
 
 const HELP = `mediary — self-hosted media processing API (ittybit-compatible)
@@ -16,6 +16,9 @@ Usage:
   mediary keys create --project NAME [--name LABEL] [--json]
   mediary keys list [--project NAME] [--json]
   mediary keys revoke ID
+  mediary users list [--json]      dashboard users (docs/webapp.md)
+  mediary users create EMAIL [--role owner|member] [--json]   prints a one-time sign-in link (24 h)
+  mediary users reset-password EMAIL [--json]   clears the password, ends sessions, prints a new link
   mediary upload FILE [--folder F] [--filename N] [--project P] [--key KEY]
                  (the key may come from MEDIARY_API_KEY; progress on stderr, the File JSON on stdout)
 
@@ -60,11 +63,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   const flags: Record<string, string | undefined> = {};
   for (const f of CONFIG_FLAGS) flags[f] = values[f] as string | undefined;
+  // `users create --role owner|member` is the user's role, not the server's (--role all|api|worker)
+  const userRole = command === 'users' ? flags.role : undefined;
+  if (command === 'users') flags.role = undefined;
   const config = loadConfig(process.env, flags);
   const opts = {
     json: Boolean(values.json),
     project: values.project as string | undefined,
     name: values.name as string | undefined,
+    role: userRole,
   };
   switch (command) {
     case 'start':
@@ -80,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
       return projectsCommand(config, rest, opts);
     case 'keys':
       return keysCommand(config, rest, opts);
+    case 'users':
+      return usersCommand(config, rest, opts);
     case 'doctor': {
       const { doctorCommand } = await import('./doctor.js');
       return doctorCommand(config, opts);

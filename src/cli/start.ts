@@ -22,6 +22,8 @@ function listenText(what: string, config: Config) {
 export async function startServer(config: Config): Promise<Running> {
   const ctx = await createContext(config);
   const { createdKey } = await ctx.projects.bootstrap(config.initialApiKey);
+  // the first owner of the dashboard, on any start that finds no users (older installs too)
+  const admin = await ctx.accounts.bootstrap();
   const tls = config.trustProxy ? undefined : await loadTls(config);
   const stops: (() => Promise<void>)[] = [];
   const banner: string[] = [];
@@ -81,6 +83,11 @@ export async function startServer(config: Config): Promise<Running> {
       `\nFirst start: created org, projects "development" and "production", and an API key for "development"` +
         `${config.initialApiKey ? ' (from MEDIARY_INITIAL_API_KEY)' : ''}.\n` +
         `${config.initialApiKey ? '' : `It is shown once:\n\n  ${createdKey.key}\n`}\n`,
+    );
+  }
+  if (admin) {
+    process.stdout.write(
+      `Dashboard owner: ${admin.email}\nSign in (link valid 24 h, shown once): ${admin.url}\n\n`,
     );
   }
   if (tls?.selfSigned) {

@@ -9,14 +9,16 @@ import type { AppContext } from '../app-context.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { lazySerializers } from './lazy-serializers.js';
-import { registerAuth } from './plugins/auth.js';
+import { registerAuth, sessionRules } from './plugins/auth.js';
 import { frameworkErrors, registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerIdempotency } from './plugins/idempotency.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
+import { authRoutes } from './routes/auth.routes.js';
 import { automationsRoutes } from './routes/automations.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { filesRoutes } from './routes/files.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
+import { orgRoutes } from './routes/org.routes.js';
 import { projectRoutes } from './routes/project.routes.js';
 import { signaturesRoutes } from './routes/signatures.routes.js';
 import { tasksRoutes } from './routes/tasks.routes.js';
@@ -173,14 +175,18 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     return reply.callNotFound();
   });
 
+  // dashboard sessions (docs/webapp.md): no credential needed to call, so outside the auth hook
+  await app.register(async (pub) => authRoutes(pub, ctx));
+
   await app.register(async (api) => {
-    registerAuth(api, ctx.projects);
+    registerAuth(api, ctx.projects, sessionRules(ctx.accounts, config.publicUrl));
     registerRateLimit(api, ctx.rateLimiter);
     registerIdempotency(api, ctx.idempotency);
     filesRoutes(api, ctx);
     mediaRoutes(api, ctx);
     signaturesRoutes(api, ctx);
     projectRoutes(api, ctx);
+    orgRoutes(api, ctx);
     tasksRoutes(api, ctx);
     webhooksRoutes(api, ctx);
     automationsRoutes(api, ctx);

@@ -30,6 +30,12 @@ export const ERROR_CATALOGUE = {
   signature_invalid: c(400),
   token_missing: c(401),
   token_invalid: c(401),
+  /** sign-in: unknown email or wrong password (one answer for both) */
+  credentials_invalid: c(401),
+  /** a session route without a live session (none, signed out, expired) */
+  session_missing: c(401),
+  /** a session request that is cross-origin, or unsafe without the session's X-CSRF-Token */
+  csrf_failed: c(403),
   forbidden: c(403),
   signature_rejected: c(403),
   not_found: c(404),

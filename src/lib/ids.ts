@@ -38,7 +38,8 @@ export type IdPrefix =
   | 'we'
   | 'req'
   | 'upl'
-  | 'whd';
+  | 'whd'
+  | 'usr';
 
 export function newId(prefix: IdPrefix, length = prefix === 'req' ? 20 : 16): string {
   return `${prefix}_${randomBase62(length)}`;

@@ -15,10 +15,47 @@ export interface ProjectSettings {
 export const DEFAULT_SETTINGS: ProjectSettings = { access: 'public', private_prefixes: [] };
 
 export interface AuthContext {
+  /** the API key's id, or for a browser session the user's id (so created_by names the user) */
   keyId: string;
   projectId: string;
   orgId: string;
+  /** set for a browser session (docs/webapp.md) */
+  userId?: string;
+  role?: 'owner' | 'member';
+  /** sha256 of the session cookie, for the session's own routes */
+  sessionId?: string;
 }
+
+/** A key as the API shows it (docs/webapp.md, key object); never the secret. */
+export type KeyWire = {
+  object: 'key';
+  id: string;
+  name: string | null;
+  prefix: string;
+  status: 'active' | 'paused' | 'expiring' | 'revoked';
+  project_id: string;
+  created_at: string;
+  updated_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+};
+
+export type ProjectWire = {
+  object: 'project';
+  id: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+};
+
+export function projectToWire(p: ProjectRow): ProjectWire {
+  return { object: 'project', id: p.id, name: p.name, created_at: p.created, updated_at: p.updated };
+}
+
+/** The longest grace a rolled key keeps working: 30 days. */
+export const MAX_ROLL_GRACE_SECONDS = 30 * 24 * 3600;
+/** last_used is written at most this often per key, and only when the auth memory is refreshed. */
+const LAST_USED_EVERY_MS = 60_000;
 
 export interface CreatedKey {
   id: string;
@@ -34,6 +71,19 @@ export function parseSettings(row: Pick<ProjectRow, 'settings'>): ProjectSetting
   } catch {
     return { ...DEFAULT_SETTINGS };
   }
+}
+
+function checkProjectName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(name)) {
+    throw new AppError('request_invalid', 'project names are 1-63 letters, digits, ".", "_" or "-"');
+  }
+}
+
+export function keyStatus(row: ApiKeyRow, at = Date.now()): KeyWire['status'] {
+  if (row.revoked || (row.expires && Date.parse(row.expires) <= at)) return 'revoked';
+  if (row.paused) return 'paused';
+  if (row.expires) return 'expiring';
+  return 'active';
 }
 
 export function generateApiKey(): string {
@@ -86,15 +136,37 @@ export class ProjectsService {
   }
 
   async createProject(name: string): Promise<ProjectRow> {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(name)) {
-      throw new AppError('request_invalid', 'project names are 1-63 letters, digits, ".", "_" or "-"');
-    }
+    checkProjectName(name);
     const org = await this.repo.firstOrg();
     if (!org) throw new AppError('request_invalid', 'the store has no org yet; run `mediary start` once');
     if ((await this.repo.listProjects()).some((p) => p.name === name)) {
       throw new AppError('conflict', `a project named ${name} already exists`);
     }
     return this.insertProject(org.id, name);
+  }
+
+  /** The projects of an org (a session's choice of projects). */
+  listProjectsOfOrg(orgId: string): Promise<ProjectRow[]> {
+    return this.repo.listProjectsOfOrg(orgId);
+  }
+
+  /** A project of this org, or 404 as for an unknown id. */
+  async projectOfOrg(orgId: string, id: string): Promise<ProjectRow> {
+    const p = await this.repo.getProject(id);
+    if (!p || p.org_id !== orgId) throw new AppError('not_found', `project ${id} was not found`);
+    return p;
+  }
+
+  async renameProject(orgId: string, id: string, name: string): Promise<ProjectRow> {
+    checkProjectName(name);
+    const p = await this.projectOfOrg(orgId, id);
+    if (p.name === name) return p;
+    if ((await this.repo.listProjects()).some((o) => o.name === name)) {
+      throw new AppError('conflict', `a project named ${name} already exists`);
+    }
+    const updated = now();
+    await this.repo.updateProject(id, { name, updated });
+    return { ...p, name, updated };
   }
 
   listProjects(): Promise<ProjectRow[]> {
@@ -127,13 +199,107 @@ export class ProjectsService {
       key_hint: key.slice(-4),
       created: now(),
       revoked: null,
+      paused: null,
+      expires: null,
+      last_used: null,
+      updated: null,
     };
+    row.updated = row.created;
     await this.repo.insertKey(row);
     return { id: row.id, key, project_id: project.id, project: project.name, created: row.created };
   }
 
   listKeys(projectId?: string): Promise<ApiKeyRow[]> {
     return this.repo.listKeys(projectId);
+  }
+
+  /** A key as the API shows it: a prefix and the last four characters, never the whole secret. */
+  keyToWire(row: ApiKeyRow, at = Date.now()): KeyWire {
+    let head = '';
+    try {
+      const plain = this.box.open(row.key_enc);
+      head = plain.slice(0, Math.min(12, plain.length - 8));
+    } catch {
+      // a key sealed with another secret still lists, with its hint only
+    }
+    return {
+      object: 'key',
+      id: row.id,
+      name: row.name,
+      prefix: `${head}…${row.key_hint}`,
+      status: keyStatus(row, at),
+      project_id: row.project_id,
+      created_at: row.created,
+      updated_at: row.updated ?? row.created,
+      last_used_at: row.last_used,
+      expires_at: row.expires,
+    };
+  }
+
+  /** A key of the caller's project, or 404 as for an unknown id. */
+  async keyOf(auth: AuthContext, id: string): Promise<ApiKeyRow> {
+    const key = await this.repo.findKey(id);
+    if (!key || key.project_id !== auth.projectId) {
+      throw new AppError('not_found', `key ${id} was not found in this project`);
+    }
+    return key;
+  }
+
+  /** Rename, pause (status paused) or resume (status active) a key of the caller's project. */
+  async updateKey(
+    auth: AuthContext,
+    id: string,
+    patch: { name?: string | null; status?: 'active' | 'paused' },
+  ): Promise<ApiKeyRow> {
+    const key = await this.keyOf(auth, id);
+    if (key.revoked) throw new AppError('conflict', `key ${id} is revoked`);
+    const at = now();
+    const change: Partial<ApiKeyRow> = { updated: at };
+    if (patch.name !== undefined) change.name = patch.name;
+    if (patch.status === 'paused' && !key.paused) change.paused = at;
+    if (patch.status === 'active') change.paused = null;
+    const ok = await this.repo.updateKey(id, change);
+    this.authCache.clear();
+    if (!ok) throw new AppError('conflict', `key ${id} is revoked`);
+    return { ...key, ...change };
+  }
+
+  /**
+   * A new key in the same project named like the old one, which keeps working for `graceSeconds` (0: stops
+   * at once). The new key's secret is in the answer, once.
+   */
+  async rollKey(
+    auth: AuthContext,
+    id: string,
+    graceSeconds: number,
+  ): Promise<{ created: CreatedKey; row: ApiKeyRow }> {
+    if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_ROLL_GRACE_SECONDS) {
+      throw new AppError('request_invalid', `grace_seconds must be 0-${MAX_ROLL_GRACE_SECONDS}`);
+    }
+    const key = await this.keyOf(auth, id);
+    const at = Date.now();
+    if (key.revoked || (key.expires && Date.parse(key.expires) <= at)) {
+      throw new AppError('conflict', `key ${id} is revoked or expired`);
+    }
+    const base = (key.name ?? 'key').replace(/( \(rolled\))+$/, '');
+    const created = await this.createKey(key.project_id, { name: `${base} (rolled)`.slice(0, 200) });
+    let expires = new Date(at + graceSeconds * 1000).toISOString();
+    if (key.expires && key.expires < expires) expires = key.expires;
+    await this.repo.updateKey(id, { expires, updated: new Date(at).toISOString() });
+    this.authCache.clear();
+    const row = await this.repo.findKey(created.id);
+    if (!row) throw new AppError('internal_error', 'the new key was not stored');
+    return { created, row };
+  }
+
+  /** Revokes a key of the caller's project; an API key cannot revoke itself (409). */
+  async revokeKeyOf(auth: AuthContext, id: string): Promise<ApiKeyRow> {
+    const key = await this.keyOf(auth, id);
+    if (!auth.userId && auth.keyId === id) {
+      throw new AppError('conflict', 'an API key cannot revoke itself; use another key or the dashboard');
+    }
+    await this.revokeKey(id);
+    return (await this.repo.findKey(id)) ?? key;
   }
 
   async revokeKey(id: string): Promise<void> {
@@ -145,7 +311,7 @@ export class ProjectsService {
   }
 
   /**
-   * null for unknown or revoked keys; callers answer 401 either way. Valid keys are remembered for
+   * null for unknown, revoked, paused and expired keys; callers answer 401 either way. Valid keys are remembered for
    * AUTH_CACHE_MS so a busy API doesn't hash-and-query on every request; a revoke in this process clears
    * the memory at once, a revoke from another process (the CLI, another node) takes effect within that time.
    * The memory is keyed by the key itself (held no longer than the request that sent it would be), so a
@@ -156,13 +322,19 @@ export class ProjectsService {
     const hit = this.authCache.get(key);
     if (hit !== undefined && hit.until > at) return hit.auth;
     const row = await this.repo.findKeyByHash(sha256Hex(key));
-    if (!row || row.revoked) {
+    const expiresAt = row?.expires ? Date.parse(row.expires) : Number.POSITIVE_INFINITY;
+    if (!row || row.revoked || row.paused || expiresAt <= at) {
       this.authCache.delete(key);
       return null;
     }
+    // last_used: written here, when the memory is refreshed (not per request), at most once a minute
+    if (!row.last_used || at - Date.parse(row.last_used) >= LAST_USED_EVERY_MS) {
+      this.repo.touchKeyUsed(row.key_id, new Date(at).toISOString()).catch(() => {});
+    }
     const auth = { keyId: row.key_id, projectId: row.project_id, orgId: row.org_id };
     if (this.authCache.size >= 10_000) this.authCache.clear();
-    this.authCache.set(key, { auth, until: at + AUTH_CACHE_MS });
+    // a rolled key is remembered no longer than it works
+    this.authCache.set(key, { auth, until: Math.min(at + AUTH_CACHE_MS, expiresAt) });
     return auth;
   }
 

@@ -9,6 +9,9 @@ export interface KeyAuthRow {
   project_id: string;
   org_id: string;
   revoked: string | null;
+  paused: string | null;
+  expires: string | null;
+  last_used: string | null;
 }
 
 export class ProjectsRepository {
@@ -65,19 +68,52 @@ export class ProjectsRepository {
     return q.execute();
   }
 
-  async activeKeys(projectId: string): Promise<ApiKeyRow[]> {
+  /** Keys that sign and verify URLs: not revoked, not paused, not past a roll's expiry. */
+  async activeKeys(projectId: string, at = new Date().toISOString()): Promise<ApiKeyRow[]> {
     return this.db
       .selectFrom('api_keys')
       .selectAll()
       .where('project_id', '=', projectId)
       .where('revoked', 'is', null)
+      .where('paused', 'is', null)
+      .where((eb) => eb.or([eb('expires', 'is', null), eb('expires', '>', at)]))
+      .orderBy('created')
+      .orderBy('id')
       .execute();
+  }
+
+  async listProjectsOfOrg(orgId: string): Promise<ProjectRow[]> {
+    return this.db
+      .selectFrom('projects')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .orderBy('created')
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Changes a key that is not revoked; false when it is (or does not exist). */
+  async updateKey(
+    id: string,
+    patch: Partial<Pick<ApiKeyRow, 'name' | 'paused' | 'expires' | 'updated'>>,
+  ): Promise<boolean> {
+    const res = await this.db
+      .updateTable('api_keys')
+      .set(patch)
+      .where('id', '=', id)
+      .where('revoked', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async touchKeyUsed(id: string, at: string): Promise<void> {
+    await this.db.updateTable('api_keys').set({ last_used: at }).where('id', '=', id).execute();
   }
 
   async revokeKey(id: string, at: string): Promise<boolean> {
     const res = await this.db
       .updateTable('api_keys')
-      .set({ revoked: at })
+      .set({ revoked: at, updated: at })
       .where('id', '=', id)
       .where('revoked', 'is', null)
       .executeTakeFirst();
@@ -97,6 +133,9 @@ export class ProjectsRepository {
         'api_keys.project_id as project_id',
         'projects.org_id as org_id',
         'api_keys.revoked as revoked',
+        'api_keys.paused as paused',
+        'api_keys.expires as expires',
+        'api_keys.last_used as last_used',
       ])
       .where('api_keys.key_hash', '=', hash)
       .executeTakeFirst();

@@ -30,6 +30,14 @@ export interface ApiKeysTable {
   key_hint: string;
   created: string;
   revoked: string | null;
+  /** when it was paused; null while active (migration 008) */
+  paused: string | null;
+  /** set by a roll: the key stops working after this (migration 008) */
+  expires: string | null;
+  /** last authenticated use, recorded at most about once a minute (migration 008) */
+  last_used: string | null;
+  /** migration 008; older rows got their created time */
+  updated: string | null;
 }
 
 export interface MediaTable {
@@ -264,6 +272,45 @@ export interface IdempotencyKeysTable {
   expires: string;
 }
 
+// --- accounts: users, browser sessions, sign-in links (migration 008) ---
+export interface UsersTable {
+  id: string;
+  org_id: string;
+  /** lower-cased */
+  email: string;
+  role: 'owner' | 'member';
+  /** scrypt$N$r$p$salt$hash; null until the user accepts a sign-in link */
+  password_hash: string | null;
+  created: string;
+  updated: string;
+  last_sign_in: string | null;
+}
+
+export interface SessionsTable {
+  /** sha256 hex of the cookie value */
+  id_hash: string;
+  user_id: string;
+  /** the selected project */
+  project_id: string;
+  csrf_token: string;
+  created: string;
+  last_seen: string;
+  /** absolute expiry */
+  expires: string;
+}
+
+export interface SignInTokensTable {
+  /** sha256 hex of the token in the link */
+  token_hash: string;
+  user_id: string;
+  /** invite | reset | bootstrap */
+  purpose: string;
+  created: string;
+  expires: string;
+  used: string | null;
+}
+// --- end accounts ---
+
 export interface Database {
   orgs: OrgsTable;
   projects: ProjectsTable;
@@ -279,4 +326,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   installation: InstallationTable;
   idempotency_keys: IdempotencyKeysTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  sign_in_tokens: SignInTokensTable;
 }

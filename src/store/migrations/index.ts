@@ -6,6 +6,7 @@ import * as webhooks from './004-webhooks.js';
 import * as automations from './005-automations.js';
 import * as secretCheck from './006-secret-check.js';
 import * as idempotency from './007-idempotency.js';
+import * as accounts from './008-accounts.js';
 import * as library from './009-library.js';
 
 // Add new migrations here, in order. Names sort lexically; never rename or edit a landed migration.
@@ -17,5 +18,6 @@ export const migrations: Record<string, Migration> = {
   '005-automations': automations,
   '006-secret-check': secretCheck,
   '007-idempotency': idempotency,
+  '008-accounts': accounts,
   '009-library': library,
 };
