@@ -19,6 +19,7 @@ import type { TaskKindDefinition } from './runners/runner.js';
 import { AccountsService } from './services/accounts.service.js';
 import { AutomationsService } from './services/automations.service.js';
 import { DeliveryService } from './services/delivery.service.js';
+import { EventStreamService } from './services/event-stream.service.js';
 import { EventsService } from './services/events.service.js';
 import { FilesService } from './services/files.service.js';
 import { HealthService } from './services/health.service.js';
@@ -87,6 +88,8 @@ export interface AppContext {
   webhooks: WebhooksService;
   /** the event log every change writes, with its fan-out to webhook endpoints and automations */
   events: EventsService;
+  /** GET /events/stream: one poller per process, running while someone listens */
+  eventStream: EventStreamService;
   automations: AutomationsService;
   kinds: TaskKindRegistry;
   /** speech, chat/vision and nsfw engines, built once per process; the intelligence kinds run on them */
@@ -185,6 +188,13 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     webhooks,
     serializer,
   });
+  const eventStream = new EventStreamService({
+    config,
+    events: new EventsRepository(store.db),
+    tasks: repos.tasks,
+    log: (msg, data) => log.warn(data ?? {}, msg),
+  });
+  closers.push(() => eventStream.close());
   const ingest = new IngestService(config, repos.media, blobs, signals, events);
   const workflows = new WorkflowsService({ tasks: repos.tasks, media: repos.media, events });
   const tasks = new TasksService({
@@ -251,6 +261,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     uploads: new UploadsService(config, new UploadsRepository(store.db), repos.media, ingest, metrics),
     webhooks,
     events,
+    eventStream,
     automations: new AutomationsService({ repo: automationsRepo, kinds, config }),
     kinds,
     ai,

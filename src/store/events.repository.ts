@@ -81,6 +81,63 @@ export class EventsRepository {
     return { rows: newestFirst ? page : page.reverse(), hasMore };
   }
 
+  /**
+   * Ids of the events of these projects created at or after `sinceIso`, oldest first (the live stream's
+   * poll: an index-only read of events(project_id, created, id)).
+   */
+  recentIds(
+    projectIds: string[],
+    sinceIso: string,
+    limit: number,
+    from?: { created: string; id: string },
+  ): Promise<{ id: string; project_id: string; created: string }[]> {
+    if (projectIds.length === 0) return Promise.resolve([]);
+    let q = this.db
+      .selectFrom('events')
+      .select(['id', 'project_id', 'created'])
+      .where('project_id', 'in', projectIds)
+      .where('created', '>=', sinceIso);
+    if (from) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('created', '>', from.created),
+          eb.and([eb('created', '=', from.created), eb('id', '>', from.id)]),
+        ]),
+      );
+    }
+    return q.orderBy('created', 'asc').orderBy('id', 'asc').limit(limit).execute();
+  }
+
+  /** These events, oldest first. */
+  async getMany(ids: string[]): Promise<EventRow[]> {
+    if (ids.length === 0) return [];
+    return this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('id', 'in', ids)
+      .orderBy('created', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+  }
+
+  /** A project's events after `anchor` (keyset on created, id), oldest first: a stream resuming. */
+  listSince(projectId: string, anchor: { created: string; id: string }, limit: number): Promise<EventRow[]> {
+    return this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where((eb) =>
+        eb.or([
+          eb('created', '>', anchor.created),
+          eb.and([eb('created', '=', anchor.created), eb('id', '>', anchor.id)]),
+        ]),
+      )
+      .orderBy('created', 'asc')
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .execute();
+  }
+
   /** Deletes events created before `beforeIso`; returns how many. */
   async prune(beforeIso: string): Promise<number> {
     const res = await this.db.deleteFrom('events').where('created', '<', beforeIso).executeTakeFirst();

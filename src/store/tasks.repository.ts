@@ -79,6 +79,19 @@ export class TasksRepository {
     return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
+  /** Where the processing tasks of these projects stand (the live stream's progress poll). */
+  processingProgress(
+    projectIds: string[],
+  ): Promise<Pick<TaskRow, 'id' | 'project_id' | 'status' | 'progress' | 'eta' | 'updated'>[]> {
+    if (projectIds.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('tasks')
+      .select(['id', 'project_id', 'status', 'progress', 'eta', 'updated'])
+      .where('status', '=', 'processing')
+      .where('project_id', 'in', projectIds)
+      .execute();
+  }
+
   get(projectId: string, id: string, db: Db = this.db): Promise<TaskRow | undefined> {
     return db
       .selectFrom('tasks')

@@ -11,6 +11,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { loadTls } from '../../src/http/tls.js';
 import { randomBase62 } from '../../src/lib/ids.js';
+import type { TaskKindDefinition } from '../../src/runners/runner.js';
 
 export type TestDb = 'sqlite' | 'postgres';
 
@@ -102,7 +103,13 @@ export function httpsRequest(
 }
 
 export async function startTestApp(
-  opts: { db?: TestDb; env?: Record<string, string>; listen?: boolean } = {},
+  opts: {
+    db?: TestDb;
+    env?: Record<string, string>;
+    listen?: boolean;
+    /** task kinds added to the built-in ones (createContext's hook) */
+    kinds?: TaskKindDefinition[];
+  } = {},
 ): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mediary-test-'));
   const database = databaseUrlFor(opts.db ?? 'sqlite', dataDir);
@@ -122,7 +129,7 @@ export async function startTestApp(
     MEDIARY_AUTO_POSTER: 'false',
     ...opts.env,
   });
-  const ctx = await createContext(config);
+  const ctx = await createContext(config, { kinds: opts.kinds });
   await ctx.projects.bootstrap(config.initialApiKey);
   const tls = await loadTls(config);
   const app = await buildApp(ctx, { tls, logger: false });
