@@ -325,15 +325,16 @@ function fromDefinition(d: unknown): FormModel | null {
 
 /** Where an API error points: a step of the form (by index and field), the trigger, or the whole. */
 function locate(message: string, m: FormModel): { step?: number; field?: string; trigger?: boolean } {
-  if (/^trigger\b/.test(message)) return { trigger: true };
-  for (let i = 0; i < m.steps.length; i++) {
-    const at = m.onlyKind ? `workflow[0].next[${i}]` : `workflow[${i}]`;
-    if (message.startsWith(`${at}.`) || message.startsWith(`${at}:`)) {
-      const rest = message.slice(at.length);
-      const field = /^\.([A-Za-z_]+)/.exec(rest)?.[1];
-      return { step: i, field };
+  // the message names a path: `workflow[0].next[1].width: …` or `Invalid option "workflow[0].width" …`
+  const path = /\bworkflow((?:\[\d+\])(?:\.next\[\d+\])*)(?:\.([A-Za-z_]+))?/.exec(message);
+  if (path) {
+    for (let i = 0; i < m.steps.length; i++) {
+      const at = m.onlyKind ? `[0].next[${i}]` : `[${i}]`;
+      if (path[1] === at) return { step: i, field: path[2] };
     }
+    return {};
   }
+  if (/\btrigger\b/.test(message)) return { trigger: true };
   return {};
 }
 

@@ -158,7 +158,7 @@ export function ProjectsPage() {
                             onClick={() => select(p)}
                             aria-label={`Switch to ${p.name}`}
                           >
-                            Switch to it
+                            Switch
                           </Button>
                         )}
                         {!isEditing && (
