@@ -192,6 +192,7 @@ function EditForm(props: { media: Media; onSaved: (m: Media) => void }) {
       <Field label="Title">
         <input
           type="text"
+          data-testid="media-title"
           value={title}
           maxLength={1000}
           onInput={(e) => setTitle((e.target as HTMLInputElement).value)}

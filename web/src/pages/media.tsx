@@ -105,7 +105,7 @@ function UploadRow(props: { item: UploadItem; onCancel: () => void }) {
             ? 'done'
             : 'failed';
   return (
-    <li class="upload-row" data-testid="upload-row" data-status={item.status}>
+    <li class="upload-row" data-testid="upload-row" data-status={item.status} data-via={item.via}>
       <div class="upload-name">
         <span class="upload-filename" title={item.name}>
           {item.name}

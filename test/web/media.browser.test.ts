@@ -1,0 +1,182 @@
+// The media pages in a real browser (headless chromium): upload a clip through the drop zone's file input
+// (tus against a signed URL), see its progress and its automatic poster, play it, run a video task from the
+// generated form and see it complete live, a hostile filename shown as text, and a failed task's error on the
+// tasks page. One signed-in page walks through it all.
+
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebTestApp, type WebTestApp } from '../helpers/web.js';
+import { makeClip, tempDir } from '../media/helpers.js';
+
+const tmp = tempDir('mediary-web-media-');
+
+/** Polls a check in the page (page.waitForFunction evaluates a string, which the app's CSP forbids). */
+async function until(page: Page, check: () => boolean, timeout = 10_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await page.evaluate(check).catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms: ${check.toString()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+const EVIL = '<img src=x onerror=alert(1)>';
+
+describe('media pages in a browser', () => {
+  let w: WebTestApp;
+  let page: Page;
+  let junk: Server;
+  let junkUrl: string;
+  const dialogs: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    makeClip(tmp.path('clip.mp4'), { size: '320x180', duration: 4 });
+    w = await startWebTestApp();
+    const { user, token } = await w.t.ctx.accounts.createUser(undefined, 'media@example.com', 'owner');
+    expect(user.id).toMatch(/^usr_/);
+    const { context, page: p } = await w.newContext();
+    page = p;
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    const res = await context.request.post(`${w.t.origin}/auth/accept`, {
+      data: { token, password: 'a long enough password' },
+      headers: { origin: w.t.origin },
+    });
+    expect(res.status()).toBe(200);
+
+    // a URL that answers with something that is no media: a task on it fails for good
+    junk = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'video/mp4' }).end('not a video'),
+    );
+    await new Promise<void>((resolve) => junk.listen(0, '127.0.0.1', resolve));
+    const addr = junk.address();
+    junkUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/junk.mp4`;
+  }, 60_000);
+
+  afterAll(async () => {
+    await w?.close();
+    await new Promise<void>((resolve) => (junk ? junk.close(() => resolve()) : resolve()));
+    tmp.cleanup();
+  });
+
+  it('uploads a clip with a progress bar; the card and its automatic poster appear without a reload', async () => {
+    await page.goto(`${w.t.origin}/app/#/media`);
+    await page.getByText('No media yet', { exact: false }).waitFor({ timeout: 20_000 });
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 1;
+    });
+    await page.locator('[data-testid="upload-input"]').setInputFiles(tmp.path('clip.mp4'));
+    const row = page.locator('[data-testid="upload-row"]').filter({ hasText: 'clip.mp4' });
+    await row.waitFor({ timeout: 10_000 });
+    await expect(row.getByRole('progressbar', { name: 'clip.mp4' }).count()).resolves.toBe(1);
+    await page
+      .locator('[data-testid="upload-row"][data-status="done"]')
+      .filter({ hasText: 'clip.mp4' })
+      .waitFor({ timeout: 20_000 })
+      .catch(async (err) => {
+        throw new Error(`the upload did not finish: ${await row.textContent()} (${err})`);
+      });
+    // resumable tus through the signed URL, not the PUT fallback; the bar ends full
+    expect(await row.getAttribute('data-via')).toBe('tus');
+    expect(await row.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
+    const card = page.locator('[data-testid="media-card"]').filter({ hasText: 'clip.mp4' });
+    await card.waitFor({ timeout: 10_000 });
+    // the poster task runs on the worker; its task.completed refreshes the card
+    const poster = card.locator('[data-poster="yes"] img');
+    await poster.waitFor({ timeout: 30_000 });
+    await until(page, () => {
+      const img = document.querySelector(
+        '[data-testid="media-card"] [data-poster="yes"] img',
+      ) as HTMLImageElement;
+      return img.complete && img.naturalWidth > 0;
+    });
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+  }, 60_000);
+
+  it('opens the media and plays it', async () => {
+    await page.locator('[data-testid="media-card"]').filter({ hasText: 'clip.mp4' }).click();
+    const video = page.locator('[data-testid="video"]');
+    await video.waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="file-item"]').first().waitFor();
+    await video.evaluate((v: HTMLVideoElement) => {
+      v.muted = true;
+      return v.play();
+    });
+    await until(
+      page,
+      () => (document.querySelector('[data-testid="video"]') as HTMLVideoElement).currentTime > 0.5,
+      15_000,
+    );
+  }, 30_000);
+
+  it('runs a video task from the form and sees it complete live', async () => {
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 2;
+    });
+    await page.locator('[data-testid="task-kind"]').selectOption('video');
+    const speed = page.locator('[data-testid="task-form"] select[name="speed"]');
+    if (await speed.count()) {
+      const values = await speed
+        .locator('option')
+        .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      if (values.includes('fastest')) await speed.selectOption('fastest');
+    }
+    await page.locator('[data-testid="task-submit"]').click();
+    const tasks = page
+      .locator('[data-testid="media-tasks"] [data-testid="task-row"]')
+      .filter({ hasText: 'video' });
+    await tasks.first().waitFor({ timeout: 10_000 });
+    await page
+      .locator('[data-testid="media-tasks"] [data-testid="task-row"][data-status="completed"]')
+      .filter({ hasText: /^video/ })
+      .first()
+      .waitFor({ timeout: 40_000 });
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(2);
+  }, 60_000);
+
+  it('shows a hostile filename as text and runs none of it', async () => {
+    await page.goto(`${w.t.origin}/app/#/media`);
+    await page.locator('[data-testid="upload-input"]').waitFor({ state: 'attached' });
+    await page.locator('[data-testid="upload-input"]').setInputFiles({
+      name: `${EVIL}.mp4`,
+      mimeType: 'video/mp4',
+      buffer: readFileSync(tmp.path('clip.mp4')),
+    });
+    const row = page.locator('[data-testid="upload-row"]').filter({ hasText: EVIL });
+    await row.waitFor({ timeout: 10_000 });
+    // the server makes the stored filename safe for a path; a title keeps any text, so it carries the payload
+    const card = page.locator('[data-testid="media-card"]').filter({ hasText: 'onerror' });
+    await card.waitFor({ timeout: 20_000 });
+    await card.click();
+    await page.locator('[data-testid="media-detail"]').waitFor();
+    await page.locator('[data-testid="media-title"]').fill(EVIL);
+    await page.locator('[data-testid="media-save"]').click();
+    await until(page, () => document.querySelector('h1')?.textContent === '<img src=x onerror=alert(1)>');
+    await page.goto(`${w.t.origin}/app/#/media`);
+    const titled = page.locator('[data-testid="media-card"] .media-name').filter({ hasText: EVIL });
+    await titled.waitFor({ timeout: 10_000 });
+    expect(await titled.textContent()).toBe(EVIL);
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    await page.waitForTimeout(300);
+    expect(dialogs).toEqual([]);
+  }, 40_000);
+
+  it('lists a failed task with its error in plain words', async () => {
+    const created = await w.t.request('/tasks', { method: 'POST', body: { kind: 'video', url: junkUrl } });
+    expect(created.status).toBe(201);
+    await page.goto(`${w.t.origin}/app/#/tasks`);
+    const failed = page.locator('[data-testid="task-row"][data-status="failed"]');
+    await failed.first().waitFor({ timeout: 30_000 });
+    const text = (await failed.first().locator('[data-testid="task-error"]').textContent()) ?? '';
+    expect(text.length).toBeGreaterThan(5);
+    await page.locator('[data-testid="tasks-status"]').selectOption('failed');
+    await until(page, () => location.hash.includes('status=failed'));
+    await failed.first().waitFor();
+    expect(await page.locator('[data-testid="task-row"]:not([data-status="failed"])').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  }, 45_000);
+});
