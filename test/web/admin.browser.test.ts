@@ -88,10 +88,54 @@ describe('admin pages in a browser', () => {
 
     await row.getByTestId('key-revoke').click();
     await owner.getByTestId('confirm').click();
-    await row.getByText('revoked').waitFor();
+    await row.getByText('revoked', { exact: true }).waitFor();
     expect(await fetchWithKey(owner, secret)).toBe(401);
     // the secret is nowhere on the page any more
     expect(await owner.content()).not.toContain(secret);
+  });
+
+  it('rolls a key with a grace period: both secrets work, the old one shows as expiring', async () => {
+    await go(owner, '/keys');
+    await owner.getByTestId('key-name').fill('to roll');
+    await owner.getByTestId('key-create').click();
+    const oldSecret = (await owner.getByTestId('key-secret').textContent())?.trim() ?? '';
+    await owner.getByRole('button', { name: 'Done' }).click();
+    const row = owner.locator('tr', { hasText: 'to roll' }).first();
+    await row.getByRole('button', { name: /^Roll/ }).click();
+    await owner.getByLabel('Old key keeps working for').selectOption('3600');
+    await owner.getByRole('button', { name: 'Roll key' }).click();
+    const newSecret = (await owner.getByTestId('key-secret').textContent())?.trim() ?? '';
+    expect(newSecret).toMatch(/^mediary_/);
+    expect(newSecret).not.toBe(oldSecret);
+    await owner.getByRole('button', { name: 'Done' }).click();
+    await owner.locator('tr', { hasText: 'to roll' }).getByText('expiring', { exact: true }).waitFor();
+    expect(await fetchWithKey(owner, oldSecret)).toBe(200);
+    expect(await fetchWithKey(owner, newSecret)).toBe(200);
+  });
+
+  it('invites a user (one-time link shown) and switches project', async () => {
+    await go(owner, '/users');
+    await owner.getByLabel('Email').fill('invited@example.com');
+    await owner.getByRole('button', { name: 'Invite' }).click();
+    const url = (await owner.getByTestId('invite-url').textContent()) ?? '';
+    expect(url).toContain('/app/#/accept/');
+    await owner.getByRole('button', { name: 'Done' }).click();
+    await owner
+      .locator('tr', { hasText: 'invited@example.com' })
+      .getByText('invited', { exact: true })
+      .waitFor();
+
+    await go(owner, '/projects');
+    const first = (await owner.locator('select[aria-label="Project"] option:checked').textContent()) ?? '';
+    await owner.getByLabel('Name', { exact: true }).fill('staging');
+    await owner.getByRole('button', { name: 'Create project' }).click();
+    await owner.getByRole('button', { name: 'Switch to staging' }).click();
+    await owner.locator('tr', { hasText: 'staging' }).getByText('selected', { exact: true }).waitFor();
+    expect(await owner.locator('select[aria-label="Project"] option:checked').textContent()).toBe('staging');
+    // back to the first project for the next tests
+    await owner.getByRole('button', { name: `Switch to ${first}` }).click();
+    await owner.getByRole('button', { name: 'Switch to staging' }).waitFor();
+    expect(await owner.locator('select[aria-label="Project"] option:checked').textContent()).toBe(first);
   });
 
   it('shows the API validation error next to the step (form) and under the editor (JSON)', async () => {

@@ -504,7 +504,7 @@ function Editor(props: { automation?: Automation }) {
             {general}
           </p>
         )}
-        <div class="btn-row">
+        <div class="btn-row spaced">
           <Button type="submit" kind="primary" busy={saving} data-testid="automation-save">
             {existing ? 'Save' : 'Create automation'}
           </Button>
