@@ -102,7 +102,15 @@ export class SignaturesService {
         `expiry ${expiry} is in the past (now is ${nowSeconds}); send a future unix timestamp in seconds.`,
       );
     }
-    const key = (await this.projects.activeKeySecrets(auth.projectId)).find((k) => k.id === auth.keyId);
+    const keys = await this.projects.activeKeySecrets(auth.projectId);
+    // a signed-in session has no key of its own: it signs with the project's newest active key
+    const key = auth.userId ? keys.at(-1) : keys.find((k) => k.id === auth.keyId);
+    if (!key && auth.userId) {
+      throw new AppError(
+        'conflict',
+        'The project has no active API key to sign URLs with; create one first.',
+      );
+    }
     if (!key) throw new AppError('token_invalid', 'The API key is not valid (unknown or revoked).');
     const path = joinPath(folder, filename);
     // reading a file by its id is what such a path is for; writing one would take that URL over
