@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousA11yViolations } from '../helpers/axe.js';
 import { startWebTestApp, type WebTestApp } from '../helpers/web.js';
 import { makeClip, tempDir } from '../media/helpers.js';
 
@@ -179,4 +180,60 @@ describe('media pages in a browser', () => {
     expect(await page.locator('[data-testid="task-row"]:not([data-status="failed"])').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   }, 45_000);
+  it('fits 360 px and has no serious accessibility violations (library, player, tasks)', async () => {
+    const { context, page: small } = await w.newContext({ width: 360, height: 740 });
+    const res = await context.request.post(`${w.t.origin}/auth/sign-in`, {
+      data: { email: 'media@example.com', password: 'a long enough password' },
+      headers: { origin: w.t.origin },
+    });
+    expect(res.status()).toBe(200);
+    await small.goto(`${w.t.origin}/app/#/media`);
+    const card = small.locator('[data-testid="media-card"]').first();
+    await card.waitFor({ timeout: 20_000 });
+    const id = await card.getAttribute('data-id');
+    const pages = ['#/media', `#/media/${id}`, '#/tasks'];
+    for (const hash of pages) {
+      await small.goto(`${w.t.origin}/app/${hash}`);
+      await small
+        .locator(
+          hash === '#/tasks'
+            ? '[data-testid="task-row"]'
+            : '[data-testid="media-card"], [data-testid="video"]',
+        )
+        .first()
+        .waitFor({ timeout: 10_000 });
+      const [width, room] = await small.evaluate(() => [
+        document.documentElement.scrollWidth,
+        document.documentElement.clientWidth,
+      ]);
+      expect(width, `${hash} is ${width} px wide in ${room} px`).toBeLessThanOrEqual(room);
+      expect(await seriousA11yViolations(small), hash).toEqual([]);
+    }
+  }, 60_000);
+  it('filters by kind and search (kept in the hash across a reload) and loads more pages', async () => {
+    for (let i = 0; i < 25; i++) {
+      const r = await w.t.request('/media', { method: 'POST', body: { title: `bulk ${i}` } });
+      expect(r.status).toBe(201);
+    }
+    await page.goto(`${w.t.origin}/app/#/media`);
+    const cards = page.locator('[data-testid="media-card"]');
+    await cards.first().waitFor({ timeout: 10_000 });
+    await until(page, () => document.querySelectorAll('[data-testid="media-card"]').length === 24);
+    await page.locator('[data-testid="media-more"]').click();
+    await until(page, () => document.querySelectorAll('[data-testid="media-card"]').length === 27);
+    expect(await page.locator('[data-testid="media-more"]').count()).toBe(0);
+
+    await page.locator('[data-testid="media-kind"]').selectOption('video');
+    await until(page, () => location.hash.includes('kind=video'));
+    await until(page, () => document.querySelectorAll('[data-testid="media-card"]').length === 2);
+    await page.locator('[data-testid="media-search"]').fill('clip');
+    await until(page, () => location.hash.includes('q=clip'));
+    await until(page, () => document.querySelectorAll('[data-testid="media-card"]').length === 1);
+    await page.reload();
+    await cards.first().waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-testid="media-search"]').inputValue()).toBe('clip');
+    expect(await page.locator('[data-testid="media-kind"]').inputValue()).toBe('video');
+    expect(await cards.count()).toBe(1);
+    expect(await cards.first().textContent()).toContain('clip.mp4');
+  }, 40_000);
 });
