@@ -236,4 +236,47 @@ describe('media pages in a browser', () => {
     expect(await cards.count()).toBe(1);
     expect(await cards.first().textContent()).toContain('clip.mp4');
   }, 40_000);
+  it('plays an adaptive_video package with hls.js and previews thumbnails on hover', async () => {
+    const list = await w.t.request('/media?limit=100', { headers: { 'accept-version': '2025-07-01' } });
+    const clip = (
+      list.json.data as {
+        id: string;
+        title?: string;
+        files: { id: string; original?: boolean; filename?: string }[];
+      }[]
+    ).find((m) => m.files.some((f) => f.original && f.filename === 'clip.mp4'));
+    if (!clip) throw new Error('the uploaded clip is not listed');
+    const input = clip.files.find((f) => f.original)?.id;
+    const ids: string[] = [];
+    for (const body of [
+      { kind: 'adaptive_video', file_id: input, options: { renditions: [{ height: 180 }], speed: 'fastest' } },
+      { kind: 'thumbnails', file_id: input, options: { interval: 1 } },
+    ]) {
+      const r = await w.t.request('/tasks', {
+        method: 'POST',
+        body,
+        headers: { 'accept-version': '2025-07-01' },
+      });
+      expect(r.status, JSON.stringify(r.json)).toBe(201);
+      ids.push((r.json.data as { id: string }).id);
+    }
+    await page.goto(`${w.t.origin}/app/#/media/${clip.id}`);
+    for (const id of ids) {
+      await page.locator(`[data-task-id="${id}"][data-status="completed"]`).waitFor({ timeout: 40_000 });
+    }
+    // the media reloads when its tasks complete: the player switches to the HLS master
+    const video = page.locator('[data-testid="video"][data-source="hls"]');
+    await video.waitFor({ timeout: 10_000 });
+    await video.evaluate((v: HTMLVideoElement) => {
+      v.muted = true;
+      return v.play();
+    });
+    await until(
+      page,
+      () => (document.querySelector('[data-testid="video"]') as HTMLVideoElement).currentTime > 0.5,
+      15_000,
+    );
+    await page.locator('.scrub-bar').hover({ position: { x: 20, y: 5 } });
+    await page.locator('[data-testid="scrub-preview"]').waitFor({ timeout: 5_000 });
+  }, 70_000);
 });
