@@ -50,9 +50,10 @@ describe('media pages in a browser', () => {
     expect(res.status()).toBe(200);
 
     // a URL that answers with something that is no media: a task on it fails for good
-    junk = createServer((_req, res) =>
-      res.writeHead(200, { 'content-type': 'video/mp4' }).end('not a video'),
-    );
+    junk = createServer((req, res) => {
+      const body = req.url === '/ingest.mp4' ? readFileSync(tmp.path('clip.mp4')) : 'not a video';
+      res.writeHead(200, { 'content-type': 'video/mp4' }).end(body);
+    });
     await new Promise<void>((resolve) => junk.listen(0, '127.0.0.1', resolve));
     const addr = junk.address();
     junkUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/junk.mp4`;
@@ -249,7 +250,11 @@ describe('media pages in a browser', () => {
     const input = clip.files.find((f) => f.original)?.id;
     const ids: string[] = [];
     for (const body of [
-      { kind: 'adaptive_video', file_id: input, options: { renditions: [{ height: 180 }], speed: 'fastest' } },
+      {
+        kind: 'adaptive_video',
+        file_id: input,
+        options: { renditions: [{ height: 180 }], speed: 'fastest' },
+      },
       { kind: 'thumbnails', file_id: input, options: { interval: 1 } },
     ]) {
       const r = await w.t.request('/tasks', {
@@ -279,4 +284,14 @@ describe('media pages in a browser', () => {
     await page.locator('.scrub-bar').hover({ position: { x: 20, y: 5 } });
     await page.locator('[data-testid="scrub-preview"]').waitFor({ timeout: 5_000 });
   }, 70_000);
+  it('ingests a URL from the form; the new media appears first', async () => {
+    await page.goto(`${w.t.origin}/app/#/media`);
+    await page.locator('[data-testid="ingest-url"]').fill(junkUrl.replace('/junk.mp4', '/ingest.mp4'));
+    await page.locator('[data-testid="ingest-submit"]').click();
+    await page
+      .locator('[data-testid="media-card"]')
+      .first()
+      .filter({ hasText: 'ingest.mp4' })
+      .waitFor({ timeout: 20_000 });
+  }, 30_000);
 });
