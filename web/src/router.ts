@@ -26,8 +26,16 @@ export function useRoute(): Route {
   return route;
 }
 
-export function navigate(path: string): void {
-  location.hash = path.startsWith('#') ? path : `#${path}`;
+/** Goes to a route; with replace, the current entry is overwritten (e.g. a spent sign-in link). */
+export function navigate(path: string, opts: { replace?: boolean } = {}): void {
+  const hash = path.startsWith('#') ? path : `#${path}`;
+  if (!opts.replace) {
+    location.hash = hash;
+    return;
+  }
+  // replaceState fires no hashchange of its own; the router listens for one
+  history.replaceState(null, '', hash);
+  dispatchEvent(new HashChangeEvent('hashchange'));
 }
 
 export function href(path: string): string {

@@ -1,6 +1,7 @@
 // Signing in, and setting a password from a one-time sign-in link (#/accept/<token>).
 import { useState } from 'preact/hooks';
 import { api } from '../api';
+import { navigate } from '../router';
 import type { Session } from '../session';
 import { Button, ErrorNote, Field } from '../ui';
 
@@ -87,7 +88,7 @@ export function AcceptPage(props: { token: string; onSignedIn: (s: Session) => v
           try {
             const s = await api<Session>('POST', '/auth/accept', { token: props.token, password });
             // the token is spent: keep it out of the address bar and history
-            history.replaceState(null, '', '#/media');
+            navigate('/media', { replace: true });
             props.onSignedIn(s);
           } catch (err) {
             setError(err);
