@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, each against its raw baseline in the same run. Not pass/fail.
-// BENCH_ONLY=api,upload,tasks,video-speed,hls,automations,image-memory picks some.
+// BENCH_ONLY=api,upload,tasks,video-speed,hls,automations,image-memory,media-list picks some.
 import { existsSync } from 'node:fs';
 import { loadAverage, printTable } from './lib.js';
 
@@ -14,6 +14,7 @@ const suites: [string, string, string][] = [
   ['hls', './hls.js', 'benchHls'],
   ['automations', './automations.js', 'benchAutomations'],
   ['image-memory', './image-memory.js', 'benchImageMemory'],
+  ['media-list', './media-list.js', 'benchMediaList'],
 ];
 
 const summary: string[][] = [];

@@ -94,6 +94,8 @@ export interface ListPage {
    */
   nextAfter?: string | null;
   keyset?: boolean;
+  /** whether a page follows, when the total alone cannot tell (a capped count) */
+  hasNext?: boolean;
 }
 
 function pageUrl(req: FastifyRequest, page: number, limit: number): string {
@@ -120,7 +122,7 @@ export function sendList(req: FastifyRequest, reply: FastifyReply, items: WireOb
       ? p.nextAfter === null
         ? null
         : afterUrl(req, p.nextAfter, p.limit)
-      : p.page < pages
+      : (p.hasNext ?? p.page < pages)
         ? pageUrl(req, p.page + 1, p.limit)
         : null;
   const links = p.keyset

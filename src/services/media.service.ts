@@ -100,9 +100,9 @@ export class MediaService {
     ctx: AuthContext,
     page: Page,
     query: MediaListQuery = {},
-  ): Promise<{ items: MediaWithFiles[]; total: number }> {
-    const { rows, total } = await this.repo.listMedia(ctx.projectId, page, mediaFilter(query));
-    return { items: await this.withFiles(ctx, rows), total };
+  ): Promise<{ items: MediaWithFiles[]; total: number; capped: boolean }> {
+    const { rows, total, capped } = await this.repo.listMedia(ctx.projectId, page, mediaFilter(query));
+    return { items: await this.withFiles(ctx, rows), total, capped };
   }
 
   /**

@@ -4,6 +4,7 @@ import {
   type ExpressionBuilder,
   type Kysely,
   type SelectQueryBuilder,
+  type SqlBool,
   sql,
   type Transaction,
 } from 'kysely';
@@ -19,7 +20,7 @@ type Db = Kysely<Database> | Transaction<Database>;
  * marked original, else its oldest source (as serializers.media picks it). Dates are ISO strings, exclusive.
  */
 export interface MediaFilter {
-  /** contained, case-insensitive, in the original's filename, the title, the alt or the metadata JSON */
+  /** contained, case-insensitive, in the title, the alt, the metadata JSON or a source file's filename */
   q?: string;
   kind?: string;
   /** the original's folder exactly (null: the root) … */
@@ -52,6 +53,9 @@ function originalColumn(eb: ExpressionBuilder<Database, 'media'>, column: 'kind'
     .limit(1);
 }
 
+/** A filtered GET /media counts at most this many matches (docs/webapp.md). */
+export const FILTERED_COUNT_CAP = 1000;
+
 export class MediaRepository {
   private readonly fileById?: SQLite.Statement<[string, string], FileRow>;
 
@@ -83,12 +87,43 @@ export class MediaRepository {
       .executeTakeFirst();
   }
 
-  listMedia(
+  /**
+   * A page by number and the count of matches. Without q/kind/folder the count is exact (an index-only
+   * count); with them it stops at FILTERED_COUNT_CAP (`capped`), since an exact count would test every
+   * media of a large library on each request.
+   */
+  async listMedia(
     projectId: string,
     page: Page,
     filter: MediaFilter = {},
-  ): Promise<{ rows: MediaRow[]; total: number }> {
-    return paginate(this.filtered(projectId, filter), page);
+  ): Promise<{ rows: MediaRow[]; total: number; capped: boolean }> {
+    const query = this.filtered(projectId, filter);
+    if (
+      filter.q === undefined &&
+      filter.kind === undefined &&
+      filter.folder === undefined &&
+      filter.folderPrefix === undefined
+    ) {
+      return { ...(await paginate(query, page)), capped: false };
+    }
+    const rows = await query
+      .selectAll()
+      .orderBy('media.created', 'desc')
+      .orderBy('media.id', 'desc')
+      .limit(page.limit)
+      .offset((page.page - 1) * page.limit)
+      .execute();
+    const counted = await this.db
+      .selectFrom(
+        query
+          .select('media.id')
+          .limit(FILTERED_COUNT_CAP + 1)
+          .as('m'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const n = Number(counted.n);
+    return { rows, total: Math.min(n, FILTERED_COUNT_CAP), capped: n > FILTERED_COUNT_CAP };
   }
 
   /**
@@ -105,12 +140,8 @@ export class MediaRepository {
     const anchor = await this.getMedia(projectId, afterId);
     if (!anchor) return undefined;
     const rows = await this.filtered(projectId, filter)
-      .where((eb) =>
-        eb.or([
-          eb('media.created', '<', anchor.created),
-          eb.and([eb('media.created', '=', anchor.created), eb('media.id', '<', anchor.id)]),
-        ]),
-      )
+      // a row value: both databases walk media(project_id, created, id) from the anchor
+      .where((eb) => eb(eb.refTuple('media.created', 'media.id'), '<', eb.tuple(anchor.created, anchor.id)))
       .selectAll()
       .orderBy('media.created', 'desc')
       .orderBy('media.id', 'desc')
@@ -154,7 +185,18 @@ export class MediaRepository {
           contains(sql.ref('media.title')),
           contains(sql.ref('media.alt')),
           contains(sql.ref('media.metadata')),
-          contains(originalColumn(eb, 'filename')),
+          // any source file's name: one pass over the project's files rather than a probe per media row
+          // (a rare word scans the whole library either way; this way costs a third)
+          eb(
+            'media.id',
+            'in',
+            this.db
+              .selectFrom('files as n')
+              .select('n.media_id')
+              .where('n.project_id', '=', projectId)
+              .where('n.object', '=', 'source')
+              .where(sql<SqlBool>`lower(${sql.ref('n.filename')}) like ${pattern} escape '\\'`),
+          ),
         ]),
       );
     }

@@ -147,6 +147,13 @@ describe.each(testDatabases())('GET /media filters (%s)', (db) => {
     const all = await walk('q=Title%2019', 100);
     expect(all.pages).toBe(1);
 
+    // a filtered count stops at 1,000; the links still go on past it
+    const capped = await t.request('/media?limit=100&page=10&q=file-', { headers: envelope });
+    expect(capped.json.meta.total).toBe(1000);
+    expect(capped.json.data).toHaveLength(100);
+    expect(capped.json.links.next).toContain('page=11');
+    expect((await walk('q=file-', 100)).ids).toHaveLength(N);
+
     const unknown = await t.request('/media?after=med_unknown', { headers: bare });
     expect(unknown.status).toBe(404);
     const notMedia = await t.request('/media?after=file_abc', { headers: bare });

@@ -80,15 +80,17 @@ export function mediaRoutes(api: FastifyInstance, deps: { media: MediaService; s
           keyset: true,
         });
       }
-      const { items, total } = await media.list(auth, { page, limit }, filters);
+      // with q/kind/folder, `total` stops at a cap (then more may follow than it says)
+      const { items, total, capped } = await media.list(auth, { page, limit }, filters);
       // a first page asked for without `page` links on by keyset (fast at any depth); page=N keeps page links
       const byPage = /[?&]page=/.test(req.url);
-      const more = page * limit < total && items.length > 0;
+      const more = items.length > 0 && (page * limit < total || (capped && items.length === limit));
       return sendList(req, reply, wire(items), {
         page,
         limit,
         total,
         nextAfter: byPage ? undefined : more ? items[items.length - 1].media.id : null,
+        hasNext: more,
       });
     },
   );
