@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { Page } from 'playwright-core';
+import type { APIRequestContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
 import { startWebTestApp, type WebTestApp } from '../helpers/web.js';
@@ -29,6 +29,15 @@ describe('media pages in a browser', () => {
   let junk: Server;
   let junkUrl: string;
   const dialogs: string[] = [];
+
+  /** The session's project is the test key's (the org may hold more than one project). */
+  async function selectProject(request: APIRequestContext, session: { csrf_token: string }): Promise<void> {
+    const r = await request.patch(`${w.t.origin}/auth/session`, {
+      data: { project_id: w.t.projectId },
+      headers: { origin: w.t.origin, 'x-csrf-token': session.csrf_token },
+    });
+    expect(r.status(), await r.text()).toBe(200);
+  }
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -48,6 +57,7 @@ describe('media pages in a browser', () => {
       headers: { origin: w.t.origin },
     });
     expect(res.status()).toBe(200);
+    await selectProject(context.request, (await res.json()).data ?? (await res.json()));
 
     // a URL that answers with something that is no media: a task on it fails for good
     junk = createServer((req, res) => {
@@ -188,6 +198,7 @@ describe('media pages in a browser', () => {
       headers: { origin: w.t.origin },
     });
     expect(res.status()).toBe(200);
+    await selectProject(context.request, (await res.json()).data ?? (await res.json()));
     await small.goto(`${w.t.origin}/app/#/media`);
     const card = small.locator('[data-testid="media-card"]').first();
     await card.waitFor({ timeout: 20_000 });
