@@ -442,7 +442,7 @@ export function MediaPage(props: { route: Route }) {
     <div class="media-page">
       <PageHeader title="Media">
         <span class="muted" aria-live="polite">
-          {loading ? '' : `${total} ${total === 1 ? 'media' : 'media'}`}
+          {loading ? '' : `${total} media`}
         </span>
       </PageHeader>
       <Uploads onMedia={upsert} />
