@@ -35,6 +35,11 @@ export class SecretBox {
     return `v1.${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')}`;
   }
 
+  /** A secret of its own for `label`, derived from the server secret (HMAC-SHA256), never stored. */
+  derive(label: string): string {
+    return createHmac('sha256', this.key).update(label, 'utf8').digest('base64url');
+  }
+
   open(sealed: string): string {
     if (!sealed.startsWith('v1.')) throw new Error('unknown sealed format');
     const raw = Buffer.from(sealed.slice(3), 'base64url');

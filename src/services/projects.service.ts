@@ -92,6 +92,9 @@ export function generateApiKey(): string {
 
 const AUTH_CACHE_MS = 2000;
 
+/** The signer id of URLs a dashboard session signs (see activeKeySecrets); `created_by` of its uploads. */
+export const DASHBOARD_SIGNER = 'dashboard';
+
 export class ProjectsService {
   private readonly authCache = new Map<string, { auth: AuthContext; until: number }>();
   constructor(
@@ -338,10 +341,17 @@ export class ProjectsService {
     return auth;
   }
 
-  /** The plain keys of a project's active keys: signed-URL verification tries each (rotation). */
+  /**
+   * The plain keys of a project's active keys, which signed-URL verification tries in turn (rotation), and
+   * last the project's dashboard signing secret (DASHBOARD_SIGNER): what a signed-in session signs upload
+   * and playback URLs with, so the dashboard works in a project that has no API key yet. It is derived from
+   * the server secret and the project id, never stored and never shown.
+   */
   async activeKeySecrets(projectId: string): Promise<{ id: string; key: string }[]> {
     const rows = await this.repo.activeKeys(projectId);
-    return rows.map((r) => ({ id: r.id, key: this.box.open(r.key_enc) }));
+    const keys = rows.map((r) => ({ id: r.id, key: this.box.open(r.key_enc) }));
+    keys.push({ id: DASHBOARD_SIGNER, key: this.box.derive(`dashboard-signing:${projectId}`) });
+    return keys;
   }
 
   async webhookSecret(projectId: string): Promise<string> {

@@ -6,7 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../lib/errors.js';
 import { deliveryDomainFor, deliveryUrlFor } from './delivery-url.js';
 import { idShapedPathProblem, joinPath, sanitizeFilename, sanitizeFolder } from './paths.js';
-import type { AuthContext, ProjectsService } from './projects.service.js';
+import { type AuthContext, DASHBOARD_SIGNER, type ProjectsService } from './projects.service.js';
 
 export type SignedMethod = 'get' | 'put';
 
@@ -103,14 +103,8 @@ export class SignaturesService {
       );
     }
     const keys = await this.projects.activeKeySecrets(auth.projectId);
-    // a signed-in session has no key of its own: it signs with the project's newest active key
-    const key = auth.userId ? keys.at(-1) : keys.find((k) => k.id === auth.keyId);
-    if (!key && auth.userId) {
-      throw new AppError(
-        'conflict',
-        'The project has no active API key to sign URLs with; create one first.',
-      );
-    }
+    // a signed-in session has no key of its own: it signs with the project's dashboard signing secret
+    const key = keys.find((k) => k.id === (auth.userId ? DASHBOARD_SIGNER : auth.keyId));
     if (!key) throw new AppError('token_invalid', 'The API key is not valid (unknown or revoked).');
     const path = joinPath(folder, filename);
     // reading a file by its id is what such a path is for; writing one would take that URL over

@@ -83,11 +83,14 @@ export class ProjectsRepository {
   }
 
   async listProjectsOfOrg(orgId: string): Promise<ProjectRow[]> {
+    // by name within a creation instant: the first start makes development and production in one
+    // millisecond, and the dashboard opens on the first (development), never on a coin toss between them
     return this.db
       .selectFrom('projects')
       .selectAll()
       .where('org_id', '=', orgId)
       .orderBy('created')
+      .orderBy('name')
       .orderBy('id')
       .execute();
   }
