@@ -52,6 +52,10 @@ export interface ClaimOptions {
 export interface TaskFilter {
   status?: string;
   kind?: string;
+  /** the media the task works on or writes its outputs to (tasks.media_id) */
+  mediaId?: string;
+  /** the automation whose run (or a run's step) the task is */
+  automationId?: string;
 }
 
 export class TasksRepository {
@@ -110,6 +114,9 @@ export class TasksRepository {
     let q = this.db.selectFrom('tasks').where('project_id', '=', projectId);
     if (filter.status) q = q.where('status', '=', filter.status);
     if (filter.kind) q = q.where('kind', '=', filter.kind);
+    // indexed (project_id, media_id | automation_id, created, id): migration 010
+    if (filter.mediaId) q = q.where('media_id', '=', filter.mediaId);
+    if (filter.automationId) q = q.where('automation_id', '=', filter.automationId);
     return paginate(q, page);
   }
 

@@ -31,6 +31,12 @@ const ListQuery = Type.Composite([
   Type.Object({
     status: Type.Optional(Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)))),
     kind: Type.Optional(Type.String({ maxLength: 100 })),
+    media_id: Type.Optional(
+      Type.String({ maxLength: 100, description: "the media's tasks: on its files or writing to it" }),
+    ),
+    automation_id: Type.Optional(
+      Type.String({ maxLength: 100, description: "the automation's runs and their steps" }),
+    ),
   }),
 ]);
 
@@ -54,8 +60,17 @@ export function tasksRoutes(api: FastifyInstance, deps: { tasks: TasksService; s
       },
     },
     async (req, reply) => {
-      const { page = 1, limit = 20, status, kind } = req.query;
-      const { items, total } = await tasks.list(authOf(req), { page, limit }, { status, kind });
+      const { page = 1, limit = 20, status, kind, media_id, automation_id } = req.query;
+      const { items, total } = await tasks.list(
+        authOf(req),
+        { page, limit },
+        {
+          status,
+          kind,
+          mediaId: media_id ? requireId('med', media_id) : undefined,
+          automationId: automation_id ? requireId('auto', automation_id) : undefined,
+        },
+      );
       return sendList(req, reply, items.map(wire), { page, limit, total });
     },
   );

@@ -8,6 +8,7 @@ import * as secretCheck from './006-secret-check.js';
 import * as idempotency from './007-idempotency.js';
 import * as accounts from './008-accounts.js';
 import * as library from './009-library.js';
+import * as taskLinks from './010-task-links.js';
 
 // Add new migrations here, in order. Names sort lexically; never rename or edit a landed migration.
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '007-idempotency': idempotency,
   '008-accounts': accounts,
   '009-library': library,
+  '010-task-links': taskLinks,
 };
