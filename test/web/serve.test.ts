@@ -58,6 +58,27 @@ describe('the dashboard at /app', () => {
     expect(css.headers['cache-control']).toBe('no-cache');
   });
 
+  it('gzips for clients that accept it, and serves nothing but the bundle under /app/assets', async () => {
+    const plain = await t.request('/app/assets/app.js', { noAuth: true });
+    const gz = await t.request('/app/assets/app.js', {
+      noAuth: true,
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(gz.status).toBe(200);
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.headers.vary).toMatch(/accept-encoding/i);
+    expect(Number(gz.headers['content-length'])).toBeLessThan(Number(plain.headers['content-length']) / 2);
+    for (const path of [
+      '/app/assets/nope.js',
+      '/app/assets/..%2F..%2Fpackage.json',
+      '/app/assets/app.js.map',
+    ]) {
+      const res = await t.request(path, { noAuth: true });
+      expect(res.status, path).toBe(404);
+      expect(res.text).not.toContain('"name": "mediary"');
+    }
+  });
+
   it('redirects a browser at / to /app/ and gives an API client the usual JSON 404', async () => {
     const browser = await t.request('/', {
       noAuth: true,

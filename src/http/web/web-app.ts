@@ -1,18 +1,28 @@
-// The dashboard at /app: one HTML page, one script and one stylesheet, bundled from web/ by esbuild into
-// memory the first time they are asked for (nothing to build before `npm start`), with a strict CSP.
+// The dashboard at /app: one HTML page, its script (split in chunks: hls.js loads only for a player that
+// needs it) and its stylesheet, bundled from web/ by esbuild into memory the first time they are asked for
+// (nothing to build before `npm start`), gzipped once, and served under a strict CSP.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 
 const WEB_DIR = resolve(import.meta.dirname, '../../../web');
 
+interface Asset {
+  body: Buffer;
+  /** gzip of body, for clients that accept it */
+  gz: Buffer;
+  type: string;
+  /** true for content-hashed chunk names, which never change */
+  immutable: boolean;
+}
+
 interface Bundle {
-  js: Buffer;
-  css: Buffer;
+  /** by file name under /app/assets/: app.js, app.css, chunk-HASH.js, favicon.svg */
+  assets: Map<string, Asset>;
   html: Buffer;
-  favicon: Buffer;
   version: string;
 }
 
@@ -27,11 +37,29 @@ export function webBundle(): Promise<Bundle> {
   return building;
 }
 
+const TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
+};
+
+function asset(body: Buffer, name: string, immutable: boolean): Asset {
+  const ext = name.slice(name.lastIndexOf('.') + 1);
+  return {
+    body,
+    gz: gzipSync(body, { level: 9 }),
+    type: TYPES[ext] ?? 'application/octet-stream',
+    immutable,
+  };
+}
+
 async function build(): Promise<Bundle> {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
-    entryPoints: [resolve(WEB_DIR, 'src/main.tsx')],
+    entryPoints: { app: resolve(WEB_DIR, 'src/main.tsx') },
     bundle: true,
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     write: false,
     format: 'esm',
     target: ['chrome110', 'firefox110', 'safari16'],
@@ -43,15 +71,20 @@ async function build(): Promise<Bundle> {
     logLevel: 'silent',
     legalComments: 'none',
   });
-  const js = result.outputFiles.find((f) => f.path.endsWith('.js'));
-  const css = result.outputFiles.find((f) => f.path.endsWith('.css'));
-  if (!js) throw new Error('the web bundle has no script');
-  const jsBuf = Buffer.from(js.contents);
-  const cssBuf = Buffer.from(css?.contents ?? new Uint8Array());
-  const version = createHash('sha256').update(jsBuf).update(cssBuf).digest('hex').slice(0, 12);
+  const assets = new Map<string, Asset>();
+  const hash = createHash('sha256');
+  for (const f of result.outputFiles) {
+    const name = basename(f.path);
+    const body = Buffer.from(f.contents);
+    hash.update(name).update(body);
+    assets.set(name, asset(body, name, name.startsWith('chunk-')));
+  }
+  if (!assets.has('app.js')) throw new Error('the web bundle has no script');
+  if (!assets.has('app.css')) assets.set('app.css', asset(Buffer.alloc(0), 'app.css', false));
+  assets.set('favicon.svg', asset(await readFile(resolve(WEB_DIR, 'favicon.svg')), 'favicon.svg', false));
+  const version = hash.digest('hex').slice(0, 12);
   const html = (await readFile(resolve(WEB_DIR, 'index.html'), 'utf8')).replaceAll('%VERSION%', version);
-  const favicon = await readFile(resolve(WEB_DIR, 'favicon.svg'));
-  return { js: jsBuf, css: cssBuf, html: Buffer.from(html), favicon, version };
+  return { assets, html: Buffer.from(html), version };
 }
 
 function originOf(url: string): string {
@@ -104,30 +137,26 @@ export function webRoutes(app: FastifyInstance, config: Pick<Config, 'deliveryUr
   };
   app.get('/app', { schema: { hide: true } }, page);
 
-  const asset =
-    (pick: (b: Bundle) => Buffer, type: string) => async (req: FastifyRequest, reply: FastifyReply) => {
+  app.get<{ Params: { file: string }; Querystring: { v?: string } }>(
+    '/app/assets/:file',
+    { schema: { hide: true } },
+    async (req, reply) => {
       const b = await webBundle();
-      const etag = `"${b.version}"`;
-      secure(reply, csp).header('content-type', type).header('etag', etag);
-      // versioned URLs (?v=) never change; the favicon and unversioned asks revalidate
-      const versioned = (req.query as { v?: string }).v === b.version;
-      reply.header('cache-control', versioned ? 'public, max-age=31536000, immutable' : 'no-cache');
+      const a = b.assets.get(req.params.file);
+      if (!a) return reply.callNotFound();
+      const etag = a.immutable ? `"${req.params.file}"` : `"${b.version}"`;
+      secure(reply, csp)
+        .header('content-type', a.type)
+        .header('etag', etag)
+        .header('vary', 'accept-encoding');
+      // content-hashed chunks and versioned URLs (?v=) never change; the rest revalidate
+      const forever = a.immutable || req.query.v === b.version;
+      reply.header('cache-control', forever ? 'public, max-age=31536000, immutable' : 'no-cache');
       if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-      return reply.send(pick(b));
-    };
-  app.get(
-    '/app/assets/app.js',
-    { schema: { hide: true } },
-    asset((b) => b.js, 'text/javascript; charset=utf-8'),
-  );
-  app.get(
-    '/app/assets/app.css',
-    { schema: { hide: true } },
-    asset((b) => b.css, 'text/css; charset=utf-8'),
-  );
-  app.get(
-    '/app/assets/favicon.svg',
-    { schema: { hide: true } },
-    asset((b) => b.favicon, 'image/svg+xml'),
+      if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && a.body.length > 1024) {
+        return reply.header('content-encoding', 'gzip').send(a.gz);
+      }
+      return reply.send(a.body);
+    },
   );
 }
