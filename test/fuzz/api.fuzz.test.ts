@@ -151,6 +151,8 @@ describe('API fuzz (from /openapi.json)', () => {
       paths: Record<string, Record<string, Schema>>;
     };
     for (const [path, methods] of Object.entries(doc.paths)) {
+      // a valid request opens a stream that stays open by design; test/api/events-stream.test.ts has its errors
+      if (path === '/events/stream') continue;
       for (const [method, op] of Object.entries(methods)) {
         if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
         ops.push({

@@ -206,7 +206,7 @@ describe('a new user, from `npm start` to an SDK call, in a real browser', () =>
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Media', exact: true }).waitFor();
-    expect(await page.locator('[data-testid="media-card"]').count()).toBeGreaterThan(0);
+    await page.locator('[data-testid="media-card"]').filter({ hasText: 'holiday.mp4' }).waitFor();
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });
