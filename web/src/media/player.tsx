@@ -1,8 +1,10 @@
 // The player of a media: HLS (hls.js, or the browser's own) when the media has a master playlist, else the
-// best file the browser plays; subtitles as <track>, a thumbnails VTT sprite as hover previews.
+// best file the browser plays; subtitles as <track>, a thumbnails VTT sprite as hover previews. Private files
+// are read by signed URLs (signed.ts); a signed master plays its whole HLS package.
 import Hls from 'hls.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDuration } from '../ui';
+import { useViewUrl, viewUrl } from './signed';
 import { KindIcon } from './thumb';
 import { type Media, type MediaFile, mediaName, originalOf } from './types';
 
@@ -82,10 +84,15 @@ function ScrubBar(props: { video: HTMLVideoElement | null; vtt: MediaFile; durat
   const bar = useRef<HTMLDivElement>(null);
   useEffect(() => {
     let live = true;
-    fetch(props.vtt.url)
-      .then((r) => (r.ok ? r.text() : ''))
-      .then((t) => live && setCues(parseSpriteVtt(t, props.vtt.url)))
-      .catch(() => {});
+    (async () => {
+      const vttUrl = await viewUrl(props.vtt.url);
+      const r = await fetch(vttUrl);
+      const parsed = parseSpriteVtt(r.ok ? await r.text() : '', props.vtt.url);
+      // the sprite is a file of its own: signed by itself when private
+      const sprites = new Map<string, string>();
+      for (const c of parsed) if (!sprites.has(c.url)) sprites.set(c.url, await viewUrl(c.url));
+      if (live) setCues(parsed.map((c) => ({ ...c, url: sprites.get(c.url) ?? c.url })));
+    })().catch(() => {});
     return () => {
       live = false;
     };
@@ -134,6 +141,31 @@ function ScrubBar(props: { video: HTMLVideoElement | null; vtt: MediaFile; durat
   );
 }
 
+function SubtitleTrack(props: { file: MediaFile; label: string }) {
+  const src = useViewUrl(props.file.url);
+  if (!src) return null;
+  return <track kind="subtitles" src={src} srclang={props.file.language ?? undefined} label={props.label} />;
+}
+
+function AudioPlayer(props: { media: Media; file: MediaFile }) {
+  const src = useViewUrl(props.file.url);
+  return (
+    <div class="player">
+      {/* biome-ignore lint/a11y/useMediaCaption: user media; captions are listed as files */}
+      <audio controls preload="metadata" src={src} data-testid="audio" aria-label={mediaName(props.media)} />
+    </div>
+  );
+}
+
+function ImageView(props: { media: Media; file: MediaFile }) {
+  const src = useViewUrl(props.file.url);
+  return (
+    <div class="player">
+      {src && <img src={src} alt={props.media.alt ?? mediaName(props.media)} data-testid="image" />}
+    </div>
+  );
+}
+
 function VideoPlayer(props: { media: Media }) {
   const m = props.media;
   const ref = useRef<HTMLVideoElement>(null);
@@ -143,32 +175,34 @@ function VideoPlayer(props: { media: Media }) {
   const file = master ? undefined : playable(m, 'video');
   const subtitles = m.files.filter((f) => f.kind === 'subtitles' && f.type === 'text/vtt' && ready(f));
   const thumbs = m.files.find((f) => f.kind === 'thumbnails' && f.type === 'text/vtt' && ready(f));
-  const poster = m.urls?.poster;
+  const poster = useViewUrl(m.urls?.poster);
+  const masterUrl = useViewUrl(master?.url);
+  const fileUrl = useViewUrl(file?.url);
   const src = master?.url ?? file?.url;
 
   useEffect(() => {
     const v = ref.current;
     setVideo(v);
     setError(null);
-    if (!v || !master) return;
+    if (!v || !masterUrl) return;
     if (Hls.isSupported()) {
       const hls = new Hls({ enableWorker: true });
       hls.on(Hls.Events.ERROR, (_e, d) => {
         if (d.fatal) setError(`The stream could not play (${d.details}).`);
       });
-      hls.loadSource(master.url);
+      hls.loadSource(masterUrl);
       hls.attachMedia(v);
       return () => hls.destroy();
     }
     if (v.canPlayType('application/vnd.apple.mpegurl')) {
-      v.src = master.url;
+      v.src = masterUrl;
       return () => {
         v.removeAttribute('src');
         v.load();
       };
     }
     setError('This browser cannot play HLS.');
-  }, [master?.url]);
+  }, [masterUrl]);
 
   if (!src) return <p class="muted">No playable video file yet.</p>;
   return (
@@ -181,20 +215,14 @@ function VideoPlayer(props: { media: Media }) {
         preload="metadata"
         crossOrigin="anonymous"
         poster={poster}
-        src={master ? undefined : src}
+        src={master ? undefined : fileUrl}
         data-testid="video"
         data-source={master ? 'hls' : 'file'}
         aria-label={mediaName(m)}
         onError={() => !master && setError('The video could not be loaded.')}
       >
         {subtitles.map((s, i) => (
-          <track
-            key={s.id}
-            kind="subtitles"
-            src={s.url}
-            srclang={s.language ?? undefined}
-            label={s.label ?? s.language ?? `Subtitles ${i + 1}`}
-          />
+          <SubtitleTrack key={s.id} file={s} label={s.label ?? s.language ?? `Subtitles ${i + 1}`} />
         ))}
       </video>
       {thumbs && <ScrubBar video={video} vtt={thumbs} duration={m.duration ?? 0} />}
@@ -212,22 +240,11 @@ export function Player(props: { media: Media }) {
   if (m.kind === 'video') return <VideoPlayer media={m} />;
   if (m.kind === 'audio') {
     const f = playable(m, 'audio');
-    return f ? (
-      <div class="player">
-        {/* biome-ignore lint/a11y/useMediaCaption: user media; captions are listed as files */}
-        <audio controls preload="metadata" src={f.url} data-testid="audio" aria-label={mediaName(m)} />
-      </div>
-    ) : (
-      <p class="muted">No playable audio file yet.</p>
-    );
+    return f ? <AudioPlayer media={m} file={f} /> : <p class="muted">No playable audio file yet.</p>;
   }
   if (m.kind === 'image') {
     const f = originalOf(m);
-    return f ? (
-      <div class="player">
-        <img src={f.url} alt={m.alt ?? mediaName(m)} data-testid="image" />
-      </div>
-    ) : null;
+    return f ? <ImageView media={m} file={f} /> : null;
   }
   return (
     <div class="player empty">

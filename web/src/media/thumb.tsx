@@ -1,6 +1,7 @@
 // A media's picture in the grid: its automatic poster (media.urls.poster), else a small image itself, else
-// an icon for its kind.
+// an icon for its kind. A private file's picture is read by a signed URL (signed.ts).
 import { useEffect, useState } from 'preact/hooks';
+import { useViewUrl } from './signed';
 import { type Media, originalOf } from './types';
 
 /** Images up to this size are shown as their own thumbnail while they have no poster. */
@@ -24,7 +25,7 @@ export function MediaThumb(props: { media: Media }) {
     m.kind === 'image' && orig && orig.filesize <= SMALL_IMAGE_BYTES && (orig.status ?? 'ready') === 'ready'
       ? orig.url
       : undefined;
-  const src = poster ?? small;
+  const src = useViewUrl(poster ?? small);
   const [broken, setBroken] = useState<string | null>(null);
   useEffect(() => setBroken(null), [src]);
   return (

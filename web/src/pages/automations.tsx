@@ -1,8 +1,8 @@
 // Automations: a trigger event and a workflow of steps. A form for the common cases and a JSON editor for
 // the whole definition; the API's 400 (which names the step's path, e.g. workflow[0].width) is shown next
-// to the step or the editor. Runs are the automation's workflow tasks (created_by = the automation).
+// to the step or the editor. Runs are the automation's workflow tasks (GET /tasks?automation_id&kind=workflow).
 import { useState } from 'preact/hooks';
-import { ApiError, api, list } from '../api';
+import { ApiError, api, type ListResult, list, qs } from '../api';
 import { useLive } from '../live';
 import { navigate, type Route } from '../router';
 import { useSession } from '../session';
@@ -40,10 +40,15 @@ interface Task {
   workflow?: { id: string; kind: string; status: string; error: string | null }[];
 }
 
-/** Workflow tasks (automation runs) of the last pages, newest first. */
-async function recentRuns(): Promise<Task[]> {
-  const r = await list<Task>('/tasks?kind=workflow&limit=100');
-  return r.items;
+/** An automation's runs (its workflow tasks; GET /tasks?automation_id), newest first, and how many in all. */
+function runsOf(id: string, limit: number): Promise<ListResult<Task>> {
+  return list<Task>(`/tasks${qs({ automation_id: id, kind: 'workflow', limit })}`);
+}
+
+/** How many runs each automation has made (one small request per automation listed). */
+async function runCounts(ids: string[]): Promise<Map<string, number>> {
+  const totals = await Promise.all(ids.map(async (id) => [id, (await runsOf(id, 1)).total] as const));
+  return new Map(totals);
 }
 
 export function AutomationsPage(props: { route: Route }) {
@@ -58,7 +63,8 @@ export function AutomationsPage(props: { route: Route }) {
 function AutomationList() {
   const { session } = useSession();
   const automations = useLoad(() => list<Automation>('/automations?limit=100'), [session.project.id]);
-  const runs = useLoad(recentRuns, [session.project.id]);
+  const ids = (automations.data?.items ?? []).map((a) => a.id).join(',');
+  const runs = useLoad(() => runCounts(ids ? ids.split(',') : []), [session.project.id, ids]);
   const { busy, run } = useAction();
   const confirm = useConfirm();
 
@@ -84,9 +90,7 @@ function AutomationList() {
     if (r !== undefined) automations.reload();
   };
 
-  const counts = new Map<string, number>();
-  for (const t of runs.data ?? [])
-    if (t.created_by) counts.set(t.created_by, (counts.get(t.created_by) ?? 0) + 1);
+  const counts = runs.data ?? new Map<string, number>();
   const items = automations.data?.items ?? [];
   return (
     <>
@@ -115,7 +119,7 @@ function AutomationList() {
                 <th scope="col">Trigger</th>
                 <th scope="col">Steps</th>
                 <th scope="col">Status</th>
-                <th scope="col">Recent runs</th>
+                <th scope="col">Runs</th>
                 <th scope="col">Updated</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
@@ -136,7 +140,9 @@ function AutomationList() {
                   <td data-label="Status">
                     <Status status={a.status} />
                   </td>
-                  <td data-label="Recent runs">{runs.data ? (counts.get(a.id) ?? 0) : '…'}</td>
+                  <td data-label="Runs" data-testid="automation-runs">
+                    {runs.data ? (counts.get(a.id) ?? 0) : '…'}
+                  </td>
                   <td data-label="Updated" title={formatDate(a.updated)}>
                     {timeAgo(a.updated)}
                   </td>
@@ -690,10 +696,13 @@ function StepField(props: {
 // --- runs ---
 
 function Runs(props: { id: string }) {
-  const runs = useLoad(async () => (await recentRuns()).filter((t) => t.created_by === props.id), [props.id]);
+  const runs = useLoad(async () => (await runsOf(props.id, 50)).items, [props.id]);
   useLive((m) => {
-    if (m.type.startsWith('task.') && m.type !== 'task.progress' && m.data?.created_by === props.id)
-      runs.reload();
+    // a run's or a step's change (both carry the automation as created_by); the event wraps the task
+    if (m.type.startsWith('task.') && m.type !== 'task.progress') {
+      const t = m.data?.object === 'event' ? m.data.data : m.data;
+      if (t?.created_by === props.id) runs.reload();
+    }
   });
   const items = runs.data ?? [];
   return (
@@ -721,7 +730,7 @@ function Runs(props: { id: string }) {
             </thead>
             <tbody>
               {items.map((t) => (
-                <tr key={t.id}>
+                <tr key={t.id} data-testid="run-row" data-task-id={t.id}>
                   <td data-label="Task">
                     <a href={`#/tasks/${t.id}`}>{t.id}</a>
                   </td>

@@ -1,10 +1,11 @@
 // One media: the player, every file with its facts and links (plain and signed), title/alt/metadata
 // editing, deletion, "Run a task", and the media's tasks with live progress.
-import { Fragment } from 'preact';
+import { type ComponentChildren, Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, list } from '../api';
+import { ApiError, api, list, qs } from '../api';
 import { useLive } from '../live';
 import { Player } from '../media/player';
+import { useViewUrl } from '../media/signed';
 import { applyTaskMessage, isFinal, TaskForm, TaskProgress } from '../media/tasks';
 import { type Media, type MediaFile, mediaName, payload, type Task } from '../media/types';
 import { href, navigate } from '../router';
@@ -119,6 +120,16 @@ function FileFacts(props: { file: MediaFile }) {
   );
 }
 
+/** A link that opens a file: by a signed URL when the file is private. */
+function FileLink(props: { file: MediaFile; class?: string; children: ComponentChildren }) {
+  const url = useViewUrl(props.file.url) ?? props.file.url;
+  return (
+    <a class={props.class} href={url} target="_blank" rel="noopener noreferrer" data-testid="file-link">
+      {props.children}
+    </a>
+  );
+}
+
 function FileItem(props: { file: MediaFile }) {
   const f = props.file;
   return (
@@ -129,9 +140,9 @@ function FileItem(props: { file: MediaFile }) {
       </div>
       <FileFacts file={f} />
       <div class="file-actions">
-        <a class="btn btn-plain" href={f.url} target="_blank" rel="noopener noreferrer">
+        <FileLink class="btn btn-plain" file={f}>
           Open
-        </a>
+        </FileLink>
         <CopyButton text={f.url} label="Copy URL" />
       </div>
       <SignedUrl file={f} />
@@ -254,11 +265,7 @@ function TaskItem(props: { task: Task }) {
           {timeAgo(t.created)}
           {t.output ? ' · ' : ''}
         </span>
-        {t.output && (
-          <a href={t.output.url} target="_blank" rel="noopener noreferrer">
-            {t.output.filename ?? t.output.id}
-          </a>
-        )}
+        {t.output && <FileLink file={t.output}>{t.output.filename ?? t.output.id}</FileLink>}
       </div>
       <TaskProgress task={t} />
       {t.status === 'failed' && t.error && <p class="task-error">{t.error}</p>}
@@ -303,9 +310,9 @@ export function MediaDetailPage(props: { id: string }) {
     setMedia(null);
     setTasks(null);
     void loadMedia();
-    // the list has no media filter: the newest tasks of the project, this media's picked out
-    list<Task>('/tasks?limit=100').then(
-      (r) => setTasks(r.items.filter((t) => t.media_id === id)),
+    // this media's tasks (on its files, or writing to it), newest first: GET /tasks?media_id
+    list<Task>(`/tasks${qs({ media_id: id, limit: 100 })}`).then(
+      (r) => setTasks(r.items),
       (err) => setTasksError(err),
     );
   }, [id]);
