@@ -113,16 +113,25 @@ export async function startServer(config: Config): Promise<Running> {
 }
 
 export async function startCommand(config: Config): Promise<number> {
-  const running = await startServer(config);
+  // the handlers go in before anything starts: a SIGTERM that arrives while starting (or just as "ready" is
+  // printed) is held and honoured once the server is up, instead of killing the process mid-start
+  let running: Running | undefined;
+  let held: string | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: stopping\n`);
-    await running.stop();
+    await running?.stop();
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  const onSignal = (signal: string) => {
+    if (running) void stop(signal);
+    else held ??= signal;
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  running = await startServer(config);
+  if (held) await stop(held);
   return 0;
 }
