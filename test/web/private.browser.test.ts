@@ -46,8 +46,15 @@ describe('private files in the dashboard', () => {
 
   /** Uploads through the drop zone's file input and waits for the card's poster to load. */
   async function upload(name: string, folder = ''): Promise<void> {
-    await page.goto(`${w.t.origin}/app/#/media`);
-    await page.locator('[data-testid="upload-input"]').waitFor({ state: 'attached', timeout: 20_000 });
+    if (!page.url().endsWith('#/media')) await page.goto(`${w.t.origin}/app/#/media`);
+    await page
+      .locator('[data-testid="upload-input"]')
+      .waitFor({ state: 'attached', timeout: 20_000 })
+      .catch(async (err) => {
+        throw new Error(
+          `no upload input at ${page.url()}: ${(await page.textContent('body'))?.slice(0, 300)} (${err})`,
+        );
+      });
     await page.getByLabel('Upload to folder').fill(folder);
     await page.locator('[data-testid="upload-input"]').setInputFiles({
       name,
@@ -178,7 +185,7 @@ describe('private files in the dashboard', () => {
   it('signs only what a private folder holds in a public project', async () => {
     await settings({ access: 'public', private_prefixes: ['vault'] });
     // the dashboard keeps the settings it read for a while; a page load reads them afresh
-    await page.reload();
+    await page.goto(`${w.t.origin}/app/?fresh#/media`);
     await upload('vaulted.mp4', 'vault');
     await upload('open.mp4');
     for (const name of ['vaulted.mp4', 'open.mp4']) {
