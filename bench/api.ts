@@ -66,6 +66,7 @@ export async function benchApi(): Promise<SuiteResult> {
     MEDIARY_INITIAL_API_KEY: key,
     MEDIARY_LOG_LEVEL: 'warn',
     MEDIARY_WORKER_CONCURRENCY: '0',
+    MEDIARY_AUTO_POSTER: 'false',
   };
   // Seed one file through the real ingest path, then hand the data dir to the server process.
   const config = loadConfig(env);

@@ -42,6 +42,8 @@ export async function benchAutomations(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mediary-bench-auto-'));
   try {
     const config = loadConfig({
+      // the automatic poster of each new media would be work the raw baseline does not do
+      MEDIARY_AUTO_POSTER: 'false',
       MEDIARY_DATA_DIR: dataDir,
       MEDIARY_LOG_LEVEL: 'silent',
       MEDIARY_INITIAL_API_KEY: KEY,

@@ -44,6 +44,8 @@ async function ffmpegTimed(args: string[]): Promise<number> {
 export async function benchHls(): Promise<Record<string, number>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mediary-bench-hls-'));
   const config = loadConfig({
+    // the automatic poster of each new media would be work the raw baseline does not do
+    MEDIARY_AUTO_POSTER: 'false',
     MEDIARY_DATA_DIR: dataDir,
     MEDIARY_LOG_LEVEL: 'silent',
     MEDIARY_INITIAL_API_KEY: KEY,

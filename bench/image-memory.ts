@@ -35,6 +35,8 @@ async function openContext(dataDir: string) {
   const { createContext } = await import('../src/app-context.js');
   const { loadConfig } = await import('../src/config.js');
   const config = loadConfig({
+    // the automatic poster of each new media would be work the raw baseline does not do
+    MEDIARY_AUTO_POSTER: 'false',
     MEDIARY_DATA_DIR: dataDir,
     MEDIARY_LOG_LEVEL: 'silent',
     MEDIARY_INITIAL_API_KEY: KEY,

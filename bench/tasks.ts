@@ -45,6 +45,8 @@ async function context(
   concurrency: number,
 ): Promise<AppContext> {
   const config = loadConfig({
+    // the automatic poster of each new media would be work the raw baseline does not do
+    MEDIARY_AUTO_POSTER: 'false',
     MEDIARY_DATA_DIR: dataDir,
     MEDIARY_LOG_LEVEL: 'silent',
     MEDIARY_INITIAL_API_KEY: KEY,

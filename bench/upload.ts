@@ -185,6 +185,8 @@ export async function benchUpload(): Promise<Record<string, number>> {
       MEDIARY_PORT: String(apiPort),
       MEDIARY_DELIVERY_PORT: String(deliveryPort),
       MEDIARY_LOG_LEVEL: 'warn',
+      // the automatic poster of the upload would be work the raw baseline does not do
+      MEDIARY_AUTO_POSTER: 'false',
       MEDIARY_WORKER_CONCURRENCY: '0',
       MEDIARY_MAX_UPLOAD_BYTES: String(bytes + MB),
     },
