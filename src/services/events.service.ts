@@ -161,7 +161,8 @@ export class EventsService {
    * The automatic poster (MEDIARY_AUTO_POSTER): a new media whose original is a video or an image gets one
    * `image` task making a 320-px-wide WebP with ref "poster" (media.urls.poster). Only for an ingested
    * original (upload, URL, POST /files), never for a task's output, so a poster never makes a poster; the
-   * task is mediary's own (created_by "mediary") and its changes trigger no automation.
+   * task is mediary's own (created_by "mediary") and its changes trigger no automation. The poster goes in
+   * its original's folder, so the folder's access (a private folder) is the poster's too.
    */
   private async queuePoster(tx: Tx, file: FileRow): Promise<void> {
     if (!this.deps.config.events.autoPoster) return;
@@ -170,7 +171,8 @@ export class EventsService {
     const task = newTaskRow({
       projectId: file.project_id,
       kind: 'image',
-      options: { ...POSTER_OPTIONS },
+      // next to its original: a private folder's video keeps a private poster (the project root may be public)
+      options: { ...POSTER_OPTIONS, ...(file.folder ? { folder: file.folder } : {}) },
       input: file,
       priority: PRIORITY.automation,
       maxAttempts: this.deps.config.tasks.maxAttempts,

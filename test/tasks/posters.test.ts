@@ -34,11 +34,18 @@ describe.each(testDatabases())('automatic posters (%s)', (db) => {
     auth = (await t.ctx.projects.authenticate(t.key))!;
   }
 
-  /** An upload: the bytes of `path` ingested as a new media (what PUT, chunked and tus uploads end in). */
-  async function upload(path: string, name: string) {
+  async function copied(path: string, name: string): Promise<string> {
     const copy = join(t.dataDir, `${Math.random()}-${name}`);
     await copyFile(path, copy);
-    return t.ctx.ingest.ingestLocalFile(auth, copy, { createdBy: auth.keyId, filenameHint: name });
+    return copy;
+  }
+
+  /** An upload: the bytes of `path` ingested as a new media (what PUT, chunked and tus uploads end in). */
+  async function upload(path: string, name: string) {
+    return t.ctx.ingest.ingestLocalFile(auth, await copied(path, name), {
+      createdBy: auth.keyId,
+      filenameHint: name,
+    });
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: wire JSON
@@ -103,6 +110,25 @@ describe.each(testDatabases())('automatic posters (%s)', (db) => {
     expect(a.urls.poster).toBeUndefined();
     // the media's kind is still its original's
     expect((await media(video.media_id)).kind).toBe('video');
+  }, 60_000);
+
+  it("a poster lands in its original's folder, so a private folder's video gets a private poster", async () => {
+    await start(true);
+    await t.request('PATCH', '/project/settings', { private_prefixes: ['private'] });
+    const video = await upload(fx.mp4, 'clip.mp4');
+    const hidden = await t.ctx.ingest.ingestLocalFile(auth, await copied(fx.mp4, 'secret.mp4'), {
+      createdBy: auth.keyId,
+      folder: 'private/clips',
+      filenameHint: 'secret.mp4',
+    });
+    await t.engine.runUntilIdle();
+    expect((await posterOf(hidden.media_id)).row.folder).toBe('private/clips');
+    expect((await posterOf(video.media_id)).row.folder).toBeNull();
+    // and the delivery rules see it as private: a read of its path needs a signature
+    const poster = (await posterOf(hidden.media_id)).row;
+    const access = await t.ctx.delivery.settings(auth.projectId);
+    expect(access.private_prefixes).toEqual(['private']);
+    expect(poster.path.startsWith('private/clips/')).toBe(true);
   }, 60_000);
 
   it('a file added to an existing media, or made by a task, gets no poster', async () => {
