@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { closeLive } from '../live';
+import { forgetSignatures } from '../media/signed';
 import { useSession } from '../session';
 import { Button, ErrorNote, formatBytes, PageHeader, useLoad } from '../ui';
 import { input, SecretBox, useAction, useConfirm } from './admin-common';
@@ -61,7 +62,11 @@ function DeliveryAccess() {
       () => api<ProjectSettings>('PATCH', '/project/settings', { access, private_prefixes: clean }),
       'Delivery settings saved',
     );
-    if (s) settings.set(s);
+    if (s) {
+      settings.set(s);
+      // the player and the grid sign URLs by these settings: let them read the new ones now
+      forgetSignatures();
+    }
   };
 
   const dirty =
