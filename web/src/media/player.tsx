@@ -1,7 +1,6 @@
 // The player of a media: HLS (hls.js, or the browser's own) when the media has a master playlist, else the
 // best file the browser plays; subtitles as <track>, a thumbnails VTT sprite as hover previews. Private files
 // are read by signed URLs (signed.ts); a signed master plays its whole HLS package.
-import Hls from 'hls.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDuration } from '../ui';
 import { useViewUrl, viewUrl } from './signed';
@@ -185,23 +184,34 @@ function VideoPlayer(props: { media: Media }) {
     setVideo(v);
     setError(null);
     if (!v || !masterUrl) return;
-    if (Hls.isSupported()) {
-      const hls = new Hls({ enableWorker: true });
-      hls.on(Hls.Events.ERROR, (_e, d) => {
-        if (d.fatal) setError(`The stream could not play (${d.details}).`);
-      });
-      hls.loadSource(masterUrl);
-      hls.attachMedia(v);
-      return () => hls.destroy();
-    }
-    if (v.canPlayType('application/vnd.apple.mpegurl')) {
-      v.src = masterUrl;
-      return () => {
-        v.removeAttribute('src');
-        v.load();
-      };
-    }
-    setError('This browser cannot play HLS.');
+    // hls.js (most of the bundle's weight) loads only when a media has a stream to play
+    let stop: (() => void) | undefined;
+    let cancelled = false;
+    import('hls.js').then(
+      ({ default: Hls }) => {
+        if (cancelled) return;
+        if (Hls.isSupported()) {
+          const hls = new Hls({ enableWorker: true });
+          hls.on(Hls.Events.ERROR, (_e, d) => {
+            if (d.fatal) setError(`The stream could not play (${d.details}).`);
+          });
+          hls.loadSource(masterUrl);
+          hls.attachMedia(v);
+          stop = () => hls.destroy();
+        } else if (v.canPlayType('application/vnd.apple.mpegurl')) {
+          v.src = masterUrl;
+          stop = () => {
+            v.removeAttribute('src');
+            v.load();
+          };
+        } else setError('This browser cannot play HLS.');
+      },
+      () => !cancelled && setError('The HLS player could not be loaded.'),
+    );
+    return () => {
+      cancelled = true;
+      stop?.();
+    };
   }, [masterUrl]);
 
   if (!src) return <p class="muted">No playable video file yet.</p>;
