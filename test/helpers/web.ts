@@ -5,6 +5,35 @@ import { type DeliveryTestApp, startDeliveryTestApp } from './delivery.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
+/** Debian's chromium, headless, with no first-run work, background network or autoplay gate. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // playwright's own headless switch is the old mode, which current chromium no longer has
+    headless: false,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+}
+
+/** Polls a check in the page (page.waitForFunction evaluates a string, which the app's CSP forbids). */
+export async function until(page: Page, check: () => boolean, timeout = 10_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await page.evaluate(check).catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms: ${check.toString()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export interface WebTestApp {
   t: DeliveryTestApp;
   browser: Browser;
@@ -21,22 +50,7 @@ export async function startWebTestApp(opts: { env?: Record<string, string>; work
     env: { MEDIARY_WORKER_CONCURRENCY: '2', MEDIARY_AUTO_POSTER: 'true', ...opts.env },
   });
   if (opts.worker !== false) await t.ctx.startWorker();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // playwright's own headless switch is the old mode, which current chromium no longer has
-    headless: false,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  const browser = await launchChromium();
   const contexts: BrowserContext[] = [];
   const app: WebTestApp = {
     t,

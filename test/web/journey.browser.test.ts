@@ -7,25 +7,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
 import { freePort } from '../helpers/delivery.js';
-import { CHROMIUM } from '../helpers/web.js';
+import { launchChromium, until } from '../helpers/web.js';
 import { makeClip, tempDir } from '../media/helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const tmp = tempDir('mediary-journey-');
 const PASSWORD = 'correct horse battery staple';
-
-/** Polls a check in the page (the app's CSP forbids the string evaluation page.waitForFunction uses). */
-async function until(page: Page, check: () => boolean, timeout = 15_000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!(await page.evaluate(check).catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms: ${check.toString()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A request the way @ittybit/sdk 0.8.7 sends it (test/sdk/node-sdk-0.8.7.test.ts has the sources). */
 function sdkGet(
@@ -99,17 +90,7 @@ describe('a new user, from `npm start` to an SDK call, in a real browser', () =>
       if (Date.now() > end || server.exitCode !== null) throw new Error(`mediary did not start:\n${stdout}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: false,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({
       ignoreHTTPSErrors: true,
       viewport: { width: 1280, height: 860 },
@@ -174,6 +155,7 @@ describe('a new user, from `npm start` to an SDK call, in a real browser', () =>
     await until(
       page,
       () => (document.querySelector('[data-testid="video"]') as HTMLVideoElement).currentTime > 1,
+      15_000,
     );
   }, 120_000);
 

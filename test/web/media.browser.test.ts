@@ -8,19 +8,11 @@ import { createServer, type Server } from 'node:http';
 import type { APIRequestContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { startWebTestApp, type WebTestApp } from '../helpers/web.js';
+import { startWebTestApp, until, type WebTestApp } from '../helpers/web.js';
 import { makeClip, tempDir } from '../media/helpers.js';
 
 const tmp = tempDir('mediary-web-media-');
 
-/** Polls a check in the page (page.waitForFunction evaluates a string, which the app's CSP forbids). */
-async function until(page: Page, check: () => boolean, timeout = 10_000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!(await page.evaluate(check).catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms: ${check.toString()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 const EVIL = '<img src=x onerror=alert(1)>';
 
 describe('media pages in a browser', () => {

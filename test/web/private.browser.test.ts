@@ -4,19 +4,10 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWebTestApp, type WebTestApp } from '../helpers/web.js';
+import { startWebTestApp, until, type WebTestApp } from '../helpers/web.js';
 import { makeClip, tempDir } from '../media/helpers.js';
 
 const tmp = tempDir('mediary-web-private-');
-
-/** Polls a check in the page (page.waitForFunction evaluates a string, which the app's CSP forbids). */
-async function until(page: Page, check: () => boolean, timeout = 10_000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!(await page.evaluate(check).catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms: ${check.toString()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface WireMedia {
   id: string;
