@@ -32,18 +32,26 @@ const receiver = createServer((_req, res) => res.writeHead(200).end('ok'));
 await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
 try {
   const { t } = w;
+  // webhook deliveries go out as on a real server (the test harness leaves the dispatcher off)
+  t.ctx.startWebhookDispatcher();
   const rAddr = receiver.address();
   const hook = `http://127.0.0.1:${typeof rAddr === 'object' && rAddr ? rAddr.port : 0}/hooks`;
   await t.request('/webhooks/endpoints', {
     method: 'POST',
-    body: { url: hook, description: 'my app', events: ['task.completed', 'task.failed', 'media.created'] },
+    body: { url: hook, description: 'my app', topics: ['task.completed', 'task.failed', 'media.created'] },
   });
   await t.request('/automations', {
     method: 'POST',
     body: {
       name: 'Web versions of every video',
       trigger: { kind: 'event', event: 'media.created' },
-      workflow: [{ kind: 'video', height: 360, speed: 'fastest' }],
+      workflow: [
+        {
+          kind: 'conditions',
+          conditions: [{ prop: 'kind', operator: 'eq', value: 'video' }],
+          next: [{ kind: 'video', height: 360, speed: 'fastest' }],
+        },
+      ],
     },
   });
 

@@ -78,7 +78,7 @@ export class WorkflowsService {
     const patch = broken
       ? {
           status: 'failed',
-          error: `Step ${broken.kind} (${broken.id}) ${broken.status === 'failed' ? `failed: ${broken.error ?? 'unknown error'}` : 'was cancelled'}.`,
+          error: `Step ${broken.kind} (${broken.id}) ${broken.status === 'failed' ? `failed: ${(broken.error ?? 'unknown error').replace(/\.$/, '')}` : 'was cancelled'}.`,
         }
       : { status: 'completed', error: null, progress: 100 };
     const ended = await this.deps.tasks.patch(tx.db, parent.id, {
