@@ -11,6 +11,7 @@ import { MediaPage } from './pages/media';
 import { MediaDetailPage } from './pages/media-detail';
 import { ProjectsPage } from './pages/projects';
 import { SettingsPage } from './pages/settings';
+import { TaskDetailPage } from './pages/task-detail';
 import { TasksPage } from './pages/tasks';
 import { UsersPage } from './pages/users';
 import { WebhooksPage } from './pages/webhooks';
@@ -34,7 +35,7 @@ function Page(props: { route: Route }) {
     case 'media':
       return params[0] ? <MediaDetailPage id={params[0]} /> : <MediaPage route={props.route} />;
     case 'tasks':
-      return <TasksPage route={props.route} />;
+      return params[0] ? <TaskDetailPage id={params[0]} /> : <TasksPage route={props.route} />;
     case 'automations':
       return <AutomationsPage route={props.route} />;
     case 'webhooks':
