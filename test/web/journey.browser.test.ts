@@ -63,32 +63,41 @@ describe('a new user, from `npm start` to an SDK call, in a real browser', () =>
 
   beforeAll(async () => {
     makeClip(tmp.path('holiday.mp4'), { size: '320x180', duration: 4 });
-    dataDir = mkdtempSync(join(tmpdir(), 'mediary-journey-data-'));
-    const port = await freePort();
-    const deliveryPort = await freePort();
-    origin = `https://localhost:${port}`;
-    server = spawn(process.execPath, ['bin/mediary.js', 'start'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        TMPDIR: process.env.TMPDIR,
-        MEDIARY_DATA_DIR: dataDir,
-        MEDIARY_HOST: '127.0.0.1',
-        MEDIARY_PORT: String(port),
-        MEDIARY_DELIVERY_PORT: String(deliveryPort),
-        MEDIARY_WORKER_CONCURRENCY: '2',
-        MEDIARY_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    server.stdout?.on('data', (c) => {
-      stdout += c.toString();
-    });
-    const end = Date.now() + 60_000;
-    while (!stdout.includes('mediary ready')) {
-      if (Date.now() > end || server.exitCode !== null) throw new Error(`mediary did not start:\n${stdout}`);
-      await new Promise((r) => setTimeout(r, 100));
+    // ports found free can be taken before mediary binds them: a start that dies before "ready" is tried
+    // again from scratch (a new data dir too, so the first-start link is printed again)
+    for (let attempt = 1; ; attempt++) {
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      dataDir = mkdtempSync(join(tmpdir(), 'mediary-journey-data-'));
+      stdout = '';
+      const port = await freePort();
+      const deliveryPort = await freePort();
+      origin = `https://localhost:${port}`;
+      const child = spawn(process.execPath, ['bin/mediary.js', 'start'], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          TMPDIR: process.env.TMPDIR,
+          MEDIARY_DATA_DIR: dataDir,
+          MEDIARY_HOST: '127.0.0.1',
+          MEDIARY_PORT: String(port),
+          MEDIARY_DELIVERY_PORT: String(deliveryPort),
+          MEDIARY_WORKER_CONCURRENCY: '2',
+          MEDIARY_LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      server = child;
+      child.stdout?.on('data', (c) => {
+        stdout += c.toString();
+      });
+      const end = Date.now() + 60_000;
+      while (!stdout.includes('mediary ready') && child.exitCode === null && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (stdout.includes('mediary ready')) break;
+      if (child.exitCode === null) child.kill('SIGKILL');
+      if (attempt >= 3) throw new Error(`mediary did not start:\n${stdout}`);
     }
     browser = await launchChromium();
     const context = await browser.newContext({
