@@ -55,6 +55,10 @@ export async function verifyPassword(password: string, encoded: string): Promise
 
 // --- sign-in throttling: failures per account and per client address in a sliding window ---
 
+const SIGN_IN_WINDOW_MS = 15 * 60_000;
+const ACCOUNT_FAILURE_LIMIT = 5;
+const IP_FAILURE_LIMIT = 20;
+
 export class FailureWindow {
   private readonly failures = new Map<string, number[]>();
   constructor(
@@ -190,12 +194,13 @@ export class AccountsService {
   readonly ipFailures: FailureWindow;
   private dummyHash?: Promise<string>;
   private lastPrune = 0;
+  private lastFailurePrune = 0;
 
   constructor(private readonly deps: AccountsDeps) {
     this.users = deps.users;
     this.clock = deps.clock ?? Date.now;
-    this.accountFailures = new FailureWindow(5, 15 * 60_000, this.clock);
-    this.ipFailures = new FailureWindow(20, 15 * 60_000, this.clock);
+    this.accountFailures = new FailureWindow(ACCOUNT_FAILURE_LIMIT, SIGN_IN_WINDOW_MS, this.clock);
+    this.ipFailures = new FailureWindow(IP_FAILURE_LIMIT, SIGN_IN_WINDOW_MS, this.clock);
   }
 
   private iso(ms = this.clock()): string {
@@ -363,7 +368,11 @@ export class AccountsService {
   /** One answer, and about the same time, for an unknown email and a wrong password. */
   async signIn(email: string, password: string, ip: string): Promise<IssuedSession> {
     const address = email.trim().toLowerCase();
-    const wait = Math.max(this.accountFailures.retryAfter(address), this.ipFailures.retryAfter(ip));
+    const wait = Math.max(
+      this.accountFailures.retryAfter(address),
+      this.ipFailures.retryAfter(ip),
+      await this.sharedWait(address, ip),
+    );
     if (wait > 0) throw new SignInThrottledError(wait);
     const user = address.length <= 300 ? await this.users.findUserByEmail(address) : undefined;
     const ok =
@@ -373,10 +382,41 @@ export class AccountsService {
     if (!user || !ok) {
       this.accountFailures.fail(address);
       this.ipFailures.fail(ip);
+      await this.recordSharedFailure(address, ip);
       throw new AppError('credentials_invalid', 'The email or the password is not right.');
     }
     this.accountFailures.clear(address);
+    await this.users.clearFailures(`acct:${address.slice(0, 300)}`);
     return this.startSession(user);
+  }
+
+  /**
+   * The same limits over every process's failures (the store's sign_in_failures), so a cluster of API nodes
+   * does not multiply the tries; the in-memory windows above answer first without a query.
+   */
+  private async sharedWait(address: string, ip: string): Promise<number> {
+    const t = this.clock();
+    const since = this.iso(t - SIGN_IN_WINDOW_MS);
+    let wait = 0;
+    for (const [key, limit] of [
+      [`acct:${address.slice(0, 300)}`, ACCOUNT_FAILURE_LIMIT],
+      [`ip:${ip}`, IP_FAILURE_LIMIT],
+    ] as const) {
+      const recent = await this.users.recentFailures(key, since, limit);
+      if (recent.length < limit) continue;
+      const oldest = Date.parse(recent[limit - 1]);
+      wait = Math.max(wait, Math.max(1, Math.ceil((oldest + SIGN_IN_WINDOW_MS - t) / 1000)));
+    }
+    return wait;
+  }
+
+  private async recordSharedFailure(address: string, ip: string): Promise<void> {
+    const t = this.clock();
+    await this.users.recordFailures([`acct:${address.slice(0, 300)}`, `ip:${ip}`], this.iso(t));
+    if (t - this.lastFailurePrune > 60_000) {
+      this.lastFailurePrune = t;
+      await this.users.pruneFailures(this.iso(t - SIGN_IN_WINDOW_MS));
+    }
   }
 
   /** Hashes against a dummy so a missing account costs what a wrong password does; always false. */

@@ -309,6 +309,11 @@ export interface SignInTokensTable {
   expires: string;
   used: string | null;
 }
+/** one failed sign-in, under `acct:<email>` and under `ip:<address>` (migration 011) */
+export interface SignInFailuresTable {
+  key: string;
+  at: string;
+}
 // --- end accounts ---
 
 export interface Database {
@@ -329,4 +334,5 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   sign_in_tokens: SignInTokensTable;
+  sign_in_failures: SignInFailuresTable;
 }

@@ -167,4 +167,34 @@ export class UsersRepository {
       .where('used', 'is', null)
       .execute();
   }
+
+  // --- failed sign-ins, shared by every process (the throttle) ---
+
+  async recordFailures(keys: string[], at: string): Promise<void> {
+    await this.db
+      .insertInto('sign_in_failures')
+      .values(keys.map((key) => ({ key, at })))
+      .execute();
+  }
+
+  /** The times of a key's newest `limit` failures since `since`, newest first. */
+  async recentFailures(key: string, since: string, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('sign_in_failures')
+      .select('at')
+      .where('key', '=', key)
+      .where('at', '>', since)
+      .orderBy('at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.at);
+  }
+
+  async clearFailures(key: string): Promise<void> {
+    await this.db.deleteFrom('sign_in_failures').where('key', '=', key).execute();
+  }
+
+  async pruneFailures(before: string): Promise<void> {
+    await this.db.deleteFrom('sign_in_failures').where('at', '<=', before).execute();
+  }
 }

@@ -9,6 +9,7 @@ import * as idempotency from './007-idempotency.js';
 import * as accounts from './008-accounts.js';
 import * as library from './009-library.js';
 import * as taskLinks from './010-task-links.js';
+import * as signInFailures from './011-sign-in-failures.js';
 
 // Add new migrations here, in order. Names sort lexically; never rename or edit a landed migration.
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '008-accounts': accounts,
   '009-library': library,
   '010-task-links': taskLinks,
+  '011-sign-in-failures': signInFailures,
 };
