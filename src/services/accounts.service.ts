@@ -335,6 +335,24 @@ export class AccountsService {
     return { user, url };
   }
 
+  /**
+   * A new one-time sign-in link for a user of the org (an owner's "send a new link"): as the CLI's
+   * reset-password, their password is cleared and their sessions end. Not for yourself (409): sign out
+   * everywhere and use the CLI, or ask another owner.
+   */
+  async newSignInLink(actor: AuthContext, id: string): Promise<{ user: UserRow; url: string }> {
+    this.requireOwner(actor);
+    const user = await this.userOfOrg(actor.orgId, id);
+    if (user.id === actor.userId) {
+      throw new AppError(
+        'conflict',
+        'You cannot reset your own password here; ask another owner or use the CLI.',
+      );
+    }
+    const { user: reset, url } = await this.resetPassword(user.id);
+    return { user: reset, url };
+  }
+
   /** Changes a user's role; the last owner of the org cannot be demoted (409). */
   async setRole(actor: AuthContext, id: string, role: 'owner' | 'member'): Promise<UserRow> {
     this.requireOwner(actor);

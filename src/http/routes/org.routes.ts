@@ -369,6 +369,28 @@ export function orgRoutes(
       sendObject(req, reply, userToWire(await accounts.removeUser(authOf(req), req.params.id))),
   );
 
+  app.post(
+    '/users/:id/sign-in-link',
+    {
+      schema: {
+        tags: ['org'],
+        summary:
+          'A new one-time sign-in link for a user who lost theirs; their password is cleared and their sessions end (owner)',
+        params: IdParams,
+        response: ok(NewUserWire, 201),
+      },
+    },
+    async (req, reply) => {
+      const { user, url } = await accounts.newSignInLink(authOf(req), req.params.id);
+      return sendObject(
+        req,
+        reply,
+        { ...userToWire(user), sign_in_url: url },
+        { status: 201, self: `/users/${user.id}` },
+      );
+    },
+  );
+
   // --- usage of the caller's project ---
   app.get(
     '/usage',

@@ -86,6 +86,28 @@ function OwnerUsers() {
     users.reload();
   };
 
+  const newLink = async (u: User) => {
+    if (u.status === 'active') {
+      const ok = await confirm.ask(
+        'Reset this password?',
+        <p>
+          <strong>{u.email}</strong>'s password stops working and their sessions end; the new link sets a new
+          one.
+        </p>,
+        'Reset and make a link',
+      );
+      if (!ok) return;
+    }
+    const made = await run(
+      `link:${u.id}`,
+      () => api<User>('POST', `/users/${u.id}/sign-in-link`),
+      `A new sign-in link for ${u.email}`,
+    );
+    if (!made) return;
+    users.reload();
+    if (made.sign_in_url) setInvited({ email: made.email, url: made.sign_in_url });
+  };
+
   const remove = async (u: User) => {
     const ok = await confirm.ask(
       'Remove this user?',
@@ -172,6 +194,16 @@ function OwnerUsers() {
                       {u.last_sign_in_at ? timeAgo(u.last_sign_in_at) : 'never'}
                     </td>
                     <td class="actions">
+                      {u.id !== session.user.id && (
+                        <Button
+                          class="btn-small"
+                          busy={busy === `link:${u.id}`}
+                          onClick={() => newLink(u)}
+                          aria-label={`${u.status === 'invited' ? 'New link' : 'Reset password'} for ${u.email}`}
+                        >
+                          {u.status === 'invited' ? 'New link' : 'Reset password'}
+                        </Button>
+                      )}
                       {u.id !== session.user.id && (
                         <Button
                           class="btn-small"
