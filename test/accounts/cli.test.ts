@@ -1,15 +1,11 @@
 // The first owner's sign-in link on first start, and `mediary users …` as an operator runs them: every link
 // printed works once against the running server.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpsRequest } from '../helpers/app.js';
-
-const exec = promisify(execFile);
-const BIN = join(import.meta.dirname, '../../bin/mediary.js');
+import { cli } from '../helpers/cli.js';
 
 let dataDir: string;
 const env = () => ({
@@ -19,41 +15,7 @@ const env = () => ({
   MEDIARY_ADMIN_EMAIL: 'Root@Example.com',
 });
 
-async function mediary(...args: string[]): Promise<string> {
-  const { stdout } = await exec(process.execPath, [BIN, ...args], { env: env() });
-  return stdout;
-}
-
-interface Started {
-  child: ChildProcess;
-  output: string;
-  apiPort: number;
-}
-
-function start(): Promise<Started> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'start', '--port', '0', '--delivery-port', '0'], {
-      env: { ...env(), MEDIARY_WORKER_CONCURRENCY: '0' },
-    });
-    let output = '';
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      const m = /API\s+\S+\s+\(listening on https:\/\/127\.0\.0\.1:(\d+)\)/.exec(output);
-      if (m && /data\s+/.test(output)) resolve({ child, output, apiPort: Number(m[1]) });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`mediary start exited ${code}: ${output}`)));
-  });
-}
-
-function stop(s: Started): Promise<void> {
-  return new Promise((resolve) => {
-    s.child.removeAllListeners('exit');
-    s.child.once('exit', () => resolve());
-    s.child.kill('SIGTERM');
-  });
-}
+const { mediary, start, stop } = cli(env);
 
 const LINK = /Sign in \(link valid 24 h, shown once\): (https:\/\/\S+\/app\/#\/accept\/([A-Za-z0-9_-]{43}))/;
 

@@ -1,53 +1,15 @@
 // The `mediary` executable as a user runs it: first start, keys and projects commands, restart.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpsRequest } from '../helpers/app.js';
-
-const exec = promisify(execFile);
-const BIN = join(import.meta.dirname, '../../bin/mediary.js');
+import { cli } from '../helpers/cli.js';
 
 let dataDir: string;
 const env = () => ({ ...process.env, MEDIARY_DATA_DIR: dataDir, MEDIARY_LOG_LEVEL: 'warn' });
 
-async function mediary(...args: string[]): Promise<string> {
-  const { stdout } = await exec(process.execPath, [BIN, ...args], { env: env() });
-  return stdout;
-}
-
-interface Started {
-  child: ChildProcess;
-  output: string;
-  apiPort: number;
-}
-
-function start(): Promise<Started> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'start', '--port', '0', '--delivery-port', '0'], {
-      env: { ...env(), MEDIARY_WORKER_CONCURRENCY: '0' },
-    });
-    let output = '';
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      const m = /API\s+\S+\s+\(listening on https:\/\/127\.0\.0\.1:(\d+)\)/.exec(output);
-      if (m && /data\s+/.test(output)) resolve({ child, output, apiPort: Number(m[1]) });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`mediary start exited ${code}: ${output}`)));
-  });
-}
-
-function stop(s: Started): Promise<void> {
-  return new Promise((resolve) => {
-    s.child.removeAllListeners('exit');
-    s.child.once('exit', () => resolve());
-    s.child.kill('SIGTERM');
-  });
-}
+const { mediary, start, stop } = cli(env);
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mediary-cli-'));
@@ -117,7 +79,7 @@ describe('admin commands', () => {
 
   it('bad configuration stops with a message naming the variable', async () => {
     await expect(
-      exec(process.execPath, [BIN, 'projects', 'list'], { env: { ...env(), MEDIARY_PORT: 'eighty' } }),
+      cli(() => ({ ...env(), MEDIARY_PORT: 'eighty' })).mediary('projects', 'list'),
     ).rejects.toThrow(/MEDIARY_PORT/);
   });
 });
