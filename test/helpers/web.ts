@@ -25,6 +25,22 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** Plays the page's video (muted) and waits until it has played past `seconds`. */
+export async function playPast(page: Page, seconds: number, timeout = 15_000): Promise<void> {
+  const video = page.locator('[data-testid="video"]');
+  await video.evaluate((v: HTMLVideoElement) => {
+    v.muted = true;
+    return v.play();
+  });
+  const end = Date.now() + timeout;
+  while (
+    !(await video.evaluate((v: HTMLVideoElement, s: number) => v.currentTime > s, seconds).catch(() => false))
+  ) {
+    if (Date.now() > end) throw new Error(`the video did not play past ${seconds} s in ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Polls a check in the page (page.waitForFunction evaluates a string, which the app's CSP forbids). */
 export async function until(page: Page, check: () => boolean, timeout = 10_000): Promise<void> {
   const end = Date.now() + timeout;

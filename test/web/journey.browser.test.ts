@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
 import { freePort } from '../helpers/delivery.js';
-import { launchChromium, until } from '../helpers/web.js';
+import { launchChromium, playPast } from '../helpers/web.js';
 import { makeClip, tempDir } from '../media/helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -157,15 +157,7 @@ describe('a new user, from `npm start` to an SDK call, in a real browser', () =>
     await card.click();
     const video = page.locator('[data-testid="video"]');
     await video.waitFor({ timeout: 15_000 });
-    await video.evaluate((v: HTMLVideoElement) => {
-      v.muted = true;
-      return v.play();
-    });
-    await until(
-      page,
-      () => (document.querySelector('[data-testid="video"]') as HTMLVideoElement).currentTime > 1,
-      15_000,
-    );
+    await playPast(page, 1, 15_000);
   }, 120_000);
 
   it('creates an API key, sees it once, and uses it like the ittybit SDK', async () => {

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { APIRequestContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { startWebTestApp, until, type WebTestApp } from '../helpers/web.js';
+import { playPast, startWebTestApp, until, type WebTestApp } from '../helpers/web.js';
 import { makeClip, tempDir } from '../media/helpers.js';
 
 const tmp = tempDir('mediary-web-media-');
@@ -106,15 +106,7 @@ describe('media pages in a browser', () => {
     const video = page.locator('[data-testid="video"]');
     await video.waitFor({ timeout: 10_000 });
     await page.locator('[data-testid="file-item"]').first().waitFor();
-    await video.evaluate((v: HTMLVideoElement) => {
-      v.muted = true;
-      return v.play();
-    });
-    await until(
-      page,
-      () => (document.querySelector('[data-testid="video"]') as HTMLVideoElement).currentTime > 0.5,
-      15_000,
-    );
+    await playPast(page, 0.5, 15_000);
   }, 30_000);
 
   it('runs a video task from the form and sees it complete live', async () => {
@@ -275,15 +267,7 @@ describe('media pages in a browser', () => {
     // the media reloads when its tasks complete: the player switches to the HLS master
     const video = page.locator('[data-testid="video"][data-source="hls"]');
     await video.waitFor({ timeout: 10_000 });
-    await video.evaluate((v: HTMLVideoElement) => {
-      v.muted = true;
-      return v.play();
-    });
-    await until(
-      page,
-      () => (document.querySelector('[data-testid="video"]') as HTMLVideoElement).currentTime > 0.5,
-      15_000,
-    );
+    await playPast(page, 0.5, 15_000);
     await page.locator('.scrub-bar').hover({ position: { x: 20, y: 5 } });
     await page.locator('[data-testid="scrub-preview"]').waitFor({ timeout: 5_000 });
   }, 70_000);

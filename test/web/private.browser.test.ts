@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWebTestApp, until, type WebTestApp } from '../helpers/web.js';
+import { playPast, startWebTestApp, until, type WebTestApp } from '../helpers/web.js';
 import { makeClip, tempDir } from '../media/helpers.js';
 
 const tmp = tempDir('mediary-web-private-');
@@ -111,15 +111,7 @@ describe('private files in the dashboard', () => {
       Boolean((document.querySelector('[data-testid="video"]') as HTMLVideoElement | null)?.src),
     );
     expect(await video.getAttribute('src')).toContain('signature=');
-    await video.evaluate((v: HTMLVideoElement) => {
-      v.muted = true;
-      return v.play();
-    });
-    await until(
-      page,
-      () => (document.querySelector('[data-testid="video"]') as HTMLVideoElement).currentTime > 0.5,
-      15_000,
-    );
+    await playPast(page, 0.5, 15_000);
     expect(await video.getAttribute('poster')).toContain('signature=');
     const link = page.locator('[data-testid="file-item"] [data-testid="file-link"]').first();
     await until(page, () =>
@@ -155,15 +147,7 @@ describe('private files in the dashboard', () => {
     }
     const video = page.locator('[data-testid="video"][data-source="hls"]');
     await video.waitFor({ timeout: 10_000 });
-    await video.evaluate((v: HTMLVideoElement) => {
-      v.muted = true;
-      return v.play();
-    });
-    await until(
-      page,
-      () => (document.querySelector('[data-testid="video"]') as HTMLVideoElement).currentTime > 0.5,
-      20_000,
-    );
+    await playPast(page, 0.5, 20_000);
     await page.locator('.scrub-bar').hover({ position: { x: 20, y: 5 } });
     const preview = page.locator('[data-testid="scrub-preview"]');
     await preview.waitFor({ timeout: 5_000 });
@@ -200,15 +184,7 @@ describe('private files in the dashboard', () => {
         if (i > 150) throw new Error(`the player never got ${name}: src is "${src}"`);
         await page.waitForTimeout(100);
       }
-      await page.locator('[data-testid="video"]').evaluate((v: HTMLVideoElement) => {
-        v.muted = true;
-        return v.play();
-      });
-      await until(
-        page,
-        () => (document.querySelector('[data-testid="video"]') as HTMLVideoElement).currentTime > 0.3,
-        15_000,
-      );
+      await playPast(page, 0.3, 15_000);
       return (await page.locator('[data-testid="video"]').getAttribute('src')) ?? '';
     };
     expect(await videoSrc(vaulted, 'vaulted.mp4')).toContain('signature=');
