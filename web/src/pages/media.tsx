@@ -1,12 +1,13 @@
 // The media library: filters kept in the hash (#/media?kind=video&q=…), a grid of cards with posters,
 // keyset pagination, uploads (drop zone, file picker, URL ingest) and live updates over SSE.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, list, qs } from '../api';
+import { api, qs } from '../api';
 import { useLive } from '../live';
 import { replaceHashQuery, useDebounced, withParam } from '../media/hash';
 import { MediaThumb } from '../media/thumb';
 import { type Media, type MediaFile, mediaName, originalOf, payload, type Task } from '../media/types';
 import { type UploadItem, useUploads } from '../media/upload';
+import { usePagedList } from '../paged';
 import { href, type Route } from '../router';
 import { useSession } from '../session';
 import { Button, Empty, ErrorNote, Field, formatBytes, formatDuration, PageHeader, Progress } from '../ui';
@@ -320,57 +321,15 @@ function FilterBar(props: { query: URLSearchParams; filters: Filters }) {
 export function MediaPage(props: { route: Route }) {
   const filters = readFilters(props.route.query);
   const path = listPath(filters);
-  const [items, setItems] = useState<Media[]>([]);
-  const [total, setTotal] = useState(0);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [more, setMore] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { items, setItems, total, setTotal, next, loading, more, error, loadMore } = usePagedList<Media>(
+    path,
+    {
+      keysetFallback: true,
+    },
+  );
   const itemsRef = useRef(items);
   itemsRef.current = items;
   const refetching = useRef(new Map<string, ReturnType<typeof setTimeout>>());
-
-  useEffect(() => {
-    let live = true;
-    setLoading(true);
-    setError(null);
-    list<Media>(path).then(
-      (r) => {
-        if (!live) return;
-        setItems(r.items);
-        setTotal(r.total);
-        setNext(r.next);
-        setLoading(false);
-      },
-      (err) => {
-        if (!live) return;
-        setError(err);
-        setLoading(false);
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [path]);
-
-  const loadMore = async () => {
-    const last = items[items.length - 1];
-    const url = next ?? (last ? `${path}&after=${encodeURIComponent(last.id)}` : null);
-    if (!url) return;
-    setMore(true);
-    try {
-      const r = await list<Media>(url);
-      setItems((list) => {
-        const seen = new Set(list.map((m) => m.id));
-        return [...list, ...r.items.filter((m) => !seen.has(m.id))];
-      });
-      setNext(r.next);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setMore(false);
-    }
-  };
 
   /** A media that is new or changed: replaced where it is, else put first when it matches the filters. */
   const upsert = (m: Media) => {

@@ -1,11 +1,12 @@
 // Every task of the project, newest first, filtered by status and kind (kept in the hash), updated live over
 // SSE (no polling), with cancel and retry.
-import { useEffect, useState } from 'preact/hooks';
-import { api, list, qs } from '../api';
+import { useState } from 'preact/hooks';
+import { api, qs } from '../api';
 import { useLive } from '../live';
 import { replaceHashQuery, withParam } from '../media/hash';
 import { applyTaskMessage, isFinal, TaskProgress } from '../media/tasks';
 import { type KindInfo, TASK_STATUSES, type Task } from '../media/types';
+import { usePagedList } from '../paged';
 import { href, type Route } from '../router';
 import { useSession } from '../session';
 import { Button, Empty, ErrorNote, formatDate, PageHeader, Status, timeAgo, useLoad } from '../ui';
@@ -91,52 +92,17 @@ export function TasksPage(props: { route: Route }) {
   const kind = query.get('kind') ?? '';
   const path = `/tasks${qs({ status, kind, limit: PAGE_SIZE })}`;
   const kinds = useLoad(() => api<Record<string, KindInfo>>('GET', '/tasks-config'), []);
-  const [tasks, setTasks] = useState<Task[]>([]);
-  const [total, setTotal] = useState(0);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [more, setMore] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  useEffect(() => {
-    let live = true;
-    setLoading(true);
-    setError(null);
-    list<Task>(path).then(
-      (r) => {
-        if (!live) return;
-        setTasks(r.items);
-        setTotal(r.total);
-        setNext(r.next);
-        setLoading(false);
-      },
-      (err) => {
-        if (!live) return;
-        setError(err);
-        setLoading(false);
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [path]);
-
-  const loadMore = async () => {
-    if (!next) return;
-    setMore(true);
-    try {
-      const r = await list<Task>(next);
-      setTasks((ts) => {
-        const seen = new Set(ts.map((t) => t.id));
-        return [...ts, ...r.items.filter((t) => !seen.has(t.id))];
-      });
-      setNext(r.next);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setMore(false);
-    }
-  };
+  const {
+    items: tasks,
+    setItems: setTasks,
+    total,
+    setTotal,
+    next,
+    loading,
+    more,
+    error,
+    loadMore,
+  } = usePagedList<Task>(path);
 
   useLive((msg) => {
     if (!msg.type.startsWith('task.')) return;
