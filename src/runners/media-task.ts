@@ -1,7 +1,7 @@
 // Pieces shared by the media task kinds (video, image, audio, thumbnails): option schema fragments,
 // input probing with limits, and the rule that decides whether a failure is worth retrying.
 import { type TLiteral, type TObject, type TUnion, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { AppError } from '../lib/errors.js';
 import { MediaError } from '../media/errors.js';
 import { type EarlyProbe, startFfprobe } from '../media/ffmpeg.js';
@@ -133,12 +133,21 @@ export async function runMediaTask<T>(body: () => Promise<T>): Promise<T> {
  * made by workflows or stored by an older version may not have been. Keys the schema does not list
  * (webhook_url, ids …) are the engine's and are left alone here.
  */
+/** options schemas compiled once (the interpreter walks the schema on every call) */
+const compiledChecks = new WeakMap<TObject, TypeCheck<TObject>>();
+
 export function checkOptions<T>(schema: TObject, options: Record<string, unknown>): T {
   const known: Record<string, unknown> = {};
   for (const key of Object.keys(schema.properties)) {
     if (options[key] !== undefined && options[key] !== null) known[key] = options[key];
   }
-  const first = Value.Errors(schema, known).First();
+  let check = compiledChecks.get(schema);
+  if (!check) {
+    check = TypeCompiler.Compile(schema);
+    compiledChecks.set(schema, check);
+  }
+  if (check.Check(known)) return known as T;
+  const first = check.Errors(known).First();
   if (first) {
     const name = first.path.replace(/^\//, '').split('/')[0] || 'options';
     throw new PermanentTaskError(`Invalid option ${name}: ${first.message}.`);

@@ -5,6 +5,7 @@
 import type { Config } from '../config.js';
 import { notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import { strictlyIncreasingNow } from '../lib/time.js';
 import type { AutomationRow, AutomationsRepository } from '../store/automations.repository.js';
 import type { EventCursor, EventFilter, EventRow, EventsRepository } from '../store/events.repository.js';
 import type { FileRow, MediaRepository, MediaRow } from '../store/media.repository.js';
@@ -73,7 +74,7 @@ export class EventsService {
       project_id: input.projectId,
       kind: input.kind,
       data: JSON.stringify(input.data),
-      created: new Date().toISOString(),
+      created: strictlyIncreasingNow(),
     };
     await this.deps.repo.insert(row, tx.db);
     await this.deps.webhooks.enqueueForEvent(tx, row, eventToWire(row));
@@ -82,8 +83,11 @@ export class EventsService {
       (TRIGGER_EVENTS as readonly string[]).includes(input.kind) &&
       input.subject
     ) {
-      for (const automation of await this.deps.automations.activeFor(input.projectId, input.kind, tx.db)) {
-        await this.startRun(tx, automation, row, input.subject);
+      const active = await tx.memo(`automations:${input.projectId}`, () =>
+        this.deps.automations.activeIn(input.projectId, tx.db),
+      );
+      for (const automation of active) {
+        if (automation.trigger_event === input.kind) await this.startRun(tx, automation, row, input.subject);
       }
     }
     return row;

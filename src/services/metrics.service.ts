@@ -131,8 +131,18 @@ export class MetricsService {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
+  /** one histogram child per (method, route, status): prom-client hashes the labels on every observe */
+  private readonly requestSeries = new Map<string, { observe(seconds: number): void }>();
+
   request(method: string, route: string, status: number, seconds: number): void {
-    this.requests.observe({ method, route, status: String(status) }, seconds);
+    const key = `${method} ${status} ${route}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      series = this.requests.labels({ method, route, status: String(status) });
+      // routes are patterns, so the series are few; the cap only guards against a surprise
+      if (this.requestSeries.size < 10_000) this.requestSeries.set(key, series);
+    }
+    series.observe(seconds);
   }
 
   /** A run ended; mediaSeconds is the input's duration for timed media (speed = media time / wall time). */

@@ -3,7 +3,6 @@
 // made local), the kind's runner called, its outputs named and stored, and one transaction that writes the
 // output file rows, the task's final status and its webhook outbox row. A failure is classified through the
 // error catalogue: retried later with backoff, or failed with its public message.
-import { mkdtemp, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobNotFoundError, type BlobStore } from '../blobs/blob-store.js';
 import type { Config } from '../config.js';
@@ -34,6 +33,7 @@ import { parseJson, type Serializer } from './serializers.js';
 import { acceptsDescription, article, aTask } from './task-options.js';
 import { triggersAutomations } from './task-rows.js';
 import { webhookHeaders } from './webhook-signature.js';
+import { WorkDirs } from './work-dirs.js';
 import type { WorkflowsService } from './workflows.service.js';
 
 export type { Lease, SignalMessage, TaskRow };
@@ -79,6 +79,11 @@ export interface RunContext {
   retryDelayMs: number;
   /** tasks the worker runs at once; encoders size their threads by it */
   slots: number;
+  /**
+   * Called once the run's heavy part (its runner) is over: the slot may start another task while this one
+   * stores its outputs and writes its ending. Called again (harmlessly) when the run ends.
+   */
+  slotFree?: () => void;
   log: RunLog;
 }
 
@@ -121,7 +126,11 @@ export function classifyFailure(err: unknown): { message: string; permanent: boo
 }
 
 export class TaskRunService {
-  constructor(private readonly deps: TaskRunDeps) {}
+  private readonly workDirs: WorkDirs;
+
+  constructor(private readonly deps: TaskRunDeps) {
+    this.workDirs = new WorkDirs(join(deps.config.dataDir, 'tmp'));
+  }
 
   // --- the queue, for the worker -------------------------------------------------------------------
 
@@ -145,13 +154,23 @@ export class TaskRunService {
     return this.deps.tasks.dbNow();
   }
 
+  /** Claims a task and writes its task.processing event, in one transaction. */
   async claim(req: ClaimRequest): Promise<{ task: TaskRow; lease: Lease } | undefined> {
-    const row = await this.deps.tasks.claim({
-      workerId: req.workerId,
-      now: iso(req.now),
-      leaseUntil: iso(req.now + req.leaseMs),
-      projectConcurrency: req.projectConcurrency,
-      kinds: this.kindNames(),
+    const kinds = this.kindNames();
+    if (kinds.length === 0) return undefined;
+    const row = await this.deps.signals.transact(async (tx) => {
+      const claimed = await this.deps.tasks.claim(
+        {
+          workerId: req.workerId,
+          now: iso(req.now),
+          leaseUntil: iso(req.now + req.leaseMs),
+          projectConcurrency: req.projectConcurrency,
+          kinds,
+        },
+        tx.db,
+      );
+      if (claimed) await this.deps.events.taskChanged(tx, 'task.processing', claimed);
+      return claimed;
     });
     if (!row) return undefined;
     return { task: row, lease: { id: row.id, workerId: row.worker_id!, attempt: row.attempts } };
@@ -201,11 +220,6 @@ export class TaskRunService {
     try {
       // claims only pick known kinds; this guards a registry that changed under a running worker
       if (!def) throw new PermanentTaskError(`This server has no task kind "${task.kind}".`);
-      await this.deps.signals
-        .transact((tx) => this.deps.events.taskChanged(tx, 'task.processing', task))
-        .catch((err) =>
-          run.log('warn', 'could not write task.processing', { task: task.id, err: String(err) }),
-        );
       if (!task.input_file_id && task.input_url) task = await this.ingestInput(run, def);
       throwIfAborted(signal);
       if (def.kind === 'workflow') {
@@ -234,9 +248,9 @@ export class TaskRunService {
         throw new PermanentTaskError(`${aTask(def.kind)} needs ${acceptsDescription(def)}.`);
       }
 
-      workDir = await mkdtemp(join(deps.config.dataDir, 'tmp', `${task.id}-`));
+      workDir = await this.workDirs.take(task.id);
       const subject = def.uses?.includes('subject') ? await this.subject(task) : undefined;
-      const result = await def.run({
+      const result = await this.runRunner(run, def, {
         subject,
         post: def.uses?.includes('post') ? (url, opts) => this.post(task, url, opts) : undefined,
         task: {
@@ -279,8 +293,18 @@ export class TaskRunService {
     } catch (err) {
       await this.fail(run, task, err, startedAt);
     } finally {
+      run.slotFree?.();
       await cleanupInput?.().catch(() => {});
-      if (workDir) await removeWorkDir(workDir);
+      if (workDir) await this.workDirs.give(workDir);
+    }
+  }
+
+  /** The runner, holding the worker's slot only while it runs. */
+  private async runRunner(run: RunContext, def: TaskKindDefinition, ctx: RunnerContext): Promise<RunResult> {
+    try {
+      return await def.run(ctx);
+    } finally {
+      run.slotFree?.();
     }
   }
 
@@ -504,15 +528,6 @@ function primaryIndex(outputs: OutputSpec[]): number {
     0,
     outputs.findIndex((o) => o.primary),
   );
-}
-
-/** The run moved the outputs out, so the work dir is usually empty: one rmdir, else the whole tree. */
-async function removeWorkDir(dir: string): Promise<void> {
-  try {
-    await rmdir(dir);
-  } catch {
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
-  }
 }
 
 function throwIfAborted(signal: AbortSignal): void {

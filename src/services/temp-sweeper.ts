@@ -1,9 +1,11 @@
 // Temp files a crash leaves behind in {data dir}/tmp: task work dirs (`{task id}-XXXXXX`, each can hold
-// gigabytes of transcode output) and URL-ingest downloads (`ingest-…`). A run removes its own in `finally`;
+// gigabytes of transcode output), spare empty work dirs (`spare-…`, work-dirs.ts) and URL-ingest
+// downloads (`ingest-…`). A run removes its own in `finally`;
 // a killed process never gets there. Chunked and tus uploads have their own sweeper (uploads.service.ts).
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TasksRepository } from '../store/tasks.repository.js';
+import { SPARE_DIR } from './work-dirs.js';
 
 const TASK_DIR = /^(task_[A-Za-z0-9]{1,64})(-[A-Za-z0-9]+)?$/;
 const INGEST_FILE = /^ingest-\d+-[0-9a-f]+$/;
@@ -30,7 +32,7 @@ export class TempSweeper {
     const old: { name: string; taskId?: string }[] = [];
     for (const name of names) {
       const task = TASK_DIR.exec(name);
-      if (!task && !INGEST_FILE.test(name)) continue;
+      if (!task && !INGEST_FILE.test(name) && !SPARE_DIR.test(name)) continue;
       const st = await stat(join(tmpDir, name)).catch(() => undefined);
       if (st && st.mtimeMs < cutoff) old.push({ name, taskId: task?.[1] });
     }

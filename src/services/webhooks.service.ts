@@ -229,7 +229,9 @@ export class WebhooksService {
    * body is the event object (spec §10.2), signed with the endpoint's own secret when sent.
    */
   async enqueueForEvent(tx: Tx, event: { id: string; project_id: string; kind: string }, wire: WireObject) {
-    const endpoints = await this.repo.activeEndpoints(event.project_id, tx.db);
+    const endpoints = await tx.memo(`endpoints:${event.project_id}`, () =>
+      this.repo.activeEndpoints(event.project_id, tx.db),
+    );
     let queued = 0;
     for (const ep of endpoints) {
       const topics = JSON.parse(ep.topics) as string[];

@@ -49,15 +49,15 @@ export class AutomationsRepository {
     return Number(res.numDeletedRows) > 0;
   }
 
-  /** The active automations of a project whose trigger is this event kind (read in the event's transaction). */
-  activeFor(projectId: string, eventKind: string, db: Db = this.db): Promise<AutomationRow[]> {
+  /** All active automations of a project, oldest first (one read for every event of a transaction). */
+  activeIn(projectId: string, db: Db = this.db): Promise<AutomationRow[]> {
     return db
       .selectFrom('automations')
       .selectAll()
       .where('project_id', '=', projectId)
-      .where('trigger_event', '=', eventKind)
       .where('status', '=', 'active')
       .orderBy('created')
+      .orderBy('id')
       .execute();
   }
 }

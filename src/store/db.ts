@@ -3,7 +3,16 @@ import { mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+} from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -57,6 +66,28 @@ function cachingStatements(sqlite: SQLite.Database) {
   };
 }
 
+/**
+ * SQLite transactions start with `begin immediate`: they take the database's write lock at once (waiting
+ * up to busy_timeout for another process to let go) instead of upgrading a read lock on their first write,
+ * which fails at once with SQLITE_BUSY when another process writes meanwhile. Within this process the one
+ * connection serializes transactions anyway, so it costs nothing here.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly options: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(options);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.options);
+  }
+}
+
 export function openStore(databaseUrl: string): Store {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.replace(/^sqlite:(\/\/)?/, '');
@@ -66,7 +97,9 @@ export function openStore(databaseUrl: string): Store {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+    const db = new Kysely<Database>({
+      dialect: new ImmediateSqliteDialect({ database: cachingStatements(sqlite) }),
+    });
     return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
   }
   const url = new URL(databaseUrl);

@@ -31,6 +31,12 @@ type Listener = (message: SignalMessage) => void;
 export interface Tx {
   db: Transaction<Database>;
   signal(channel: Channel, message: SignalMessage): void;
+  /**
+   * A read remembered for the rest of this transaction (a project's webhook endpoints, its automations):
+   * several events written in one transaction look them up once. Only for rows the transaction itself
+   * does not change.
+   */
+  memo<T>(key: string, load: () => Promise<T>): Promise<T>;
 }
 
 const RECONNECT_MS = 1000;
@@ -79,14 +85,23 @@ export class Signals {
    */
   async transact<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const queued: [Channel, SignalMessage][] = [];
-    const result = await this.store.db.transaction().execute((db) =>
-      fn({
+    const result = await this.store.db.transaction().execute((db) => {
+      const memos = new Map<string, Promise<unknown>>();
+      return fn({
         db,
         signal: (channel, message) => {
           queued.push([channel, message]);
         },
-      }),
-    );
+        memo: <M>(key: string, load: () => Promise<M>) => {
+          let hit = memos.get(key) as Promise<M> | undefined;
+          if (!hit) {
+            hit = load();
+            memos.set(key, hit);
+          }
+          return hit;
+        },
+      });
+    });
     for (const [channel, message] of queued) await this.publish(channel, message);
     return result;
   }

@@ -133,40 +133,24 @@ export class TasksRepository {
   /**
    * Claims the next runnable task: a due pending one, or a processing one whose lease has run out (its
    * worker died) with attempts left, in priority then age order, skipping projects already running
-   * `projectConcurrency` tasks. PostgreSQL: one UPDATE over a `FOR UPDATE SKIP LOCKED` pick, so concurrent
-   * workers never pick the same row and never wait on each other. SQLite: the same UPDATE in an immediate
-   * transaction, which holds the database's single write lock from the first read.
+   * `projectConcurrency` tasks. In the caller's transaction when it gives one (the claim and the
+   * task.processing event commit together). PostgreSQL: one UPDATE over a `FOR UPDATE SKIP LOCKED` pick,
+   * so concurrent workers never pick the same row and never wait on each other. SQLite: the same UPDATE;
+   * its transactions begin immediate (db.ts), holding the database's single write lock from the first read.
    */
-  async claim(opts: ClaimOptions): Promise<TaskRow | undefined> {
+  async claim(opts: ClaimOptions, trx?: Transaction<Database>): Promise<TaskRow | undefined> {
     if (opts.kinds.length === 0) return undefined;
-    if (this.store.dialect === 'postgres') return this.claimPg(opts);
-    return this.db.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn);
-      try {
-        const row = await this.claimSqlite(conn, opts);
-        await sql`commit`.execute(conn);
-        return row;
-      } catch (err) {
-        await sql`rollback`.execute(conn).catch(() => {});
-        throw err;
-      }
-    });
-  }
-
-  /**
-   * With a per-project limit, claims take turns: each statement counts a project's running tasks from
-   * its own snapshot, so two claims at once could both see room for one more. A transaction-scoped
-   * advisory lock (per schema) orders them, and each UPDATE then sees the claims committed before it.
-   * Claims are a single short statement, so the turn-taking costs little.
-   */
-  private claimPg(opts: ClaimOptions): Promise<TaskRow | undefined> {
-    if (opts.projectConcurrency <= 0) return this.claimPgIn(this.db, opts);
-    return this.db.transaction().execute(async (trx) => {
+    if (!trx) return this.db.transaction().execute((t) => this.claim(opts, t));
+    if (this.store.dialect === 'sqlite') return this.claimSqlite(trx, opts);
+    if (opts.projectConcurrency > 0) {
+      // With a per-project limit, claims take turns: each statement counts a project's running tasks from
+      // its own snapshot, so two claims at once could both see room for one more. A transaction-scoped
+      // advisory lock (per schema) orders them, and each UPDATE then sees the claims committed before it.
       await sql`select pg_advisory_xact_lock(hashtext(current_schema() || ':mediary-task-claim'))`.execute(
         trx,
       );
-      return this.claimPgIn(trx, opts);
-    });
+    }
+    return this.claimPgIn(trx, opts);
   }
 
   /** One pick over both cases; SKIP LOCKED makes concurrent claimers pass each other's rows. */

@@ -44,6 +44,8 @@ interface Run {
   lease: Lease;
   controller: AbortController;
   done: Promise<void>;
+  /** its runner is still working (it holds a slot) */
+  busy: boolean;
 }
 
 const PROGRESS_EVERY_MS = 1000;
@@ -81,6 +83,8 @@ export class TaskEngine {
   private pollTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private finishedRuns = 0;
+  /** runs whose runner is working: at most `concurrency`. Runs storing their outputs hold no slot. */
+  private busy = 0;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -206,7 +210,9 @@ export class TaskEngine {
           await this.reap().catch((err) =>
             this.log('error', 'reaping expired tasks failed', { err: String(err) }),
           );
-          while (this.active && this.runs.size < this.concurrency) {
+          // a run that is only storing its outputs and writing its end holds no slot, but their number
+          // is bounded too (at most one per slot), so a slow store cannot pile finished work up
+          while (this.active && this.busy < this.concurrency && this.runs.size < 2 * this.concurrency) {
             const claimed = await this.deps.runs.claim({
               workerId: `${this.workerId}/${randomBase62(8)}`,
               now: this.clock(),
@@ -244,6 +250,14 @@ export class TaskEngine {
 
   private launch(task: TaskRow, lease: Lease): void {
     const controller = new AbortController();
+    const run: Run = { lease, controller, done: Promise.resolve(), busy: true };
+    this.busy++;
+    const slotFree = () => {
+      if (!run.busy) return;
+      run.busy = false;
+      this.busy--;
+      void this.fill();
+    };
     const heartbeat = setInterval(
       () => void this.heartbeat(lease, controller),
       Math.max(50, this.leaseMs / 3),
@@ -258,6 +272,7 @@ export class TaskEngine {
         leaseMs: this.leaseMs,
         retryDelayMs: this.retryDelayMs,
         slots: this.concurrency,
+        slotFree,
         log: this.log,
       })
       .catch((err) => this.log('error', 'task run crashed', { task: task.id, err: String(err) }))
@@ -265,9 +280,11 @@ export class TaskEngine {
         clearInterval(heartbeat);
         this.runs.delete(lease.workerId);
         this.finishedRuns++;
-        void this.fill();
+        if (run.busy) slotFree();
+        else void this.fill();
       });
-    this.runs.set(lease.workerId, { lease, controller, done });
+    run.done = done;
+    this.runs.set(lease.workerId, run);
   }
 
   /** Progress writes are throttled and also renew the lease; ETA from the rate so far when the runner has none. */

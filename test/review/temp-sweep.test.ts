@@ -40,10 +40,14 @@ describe.each(testDatabases())('temp sweeper (%s)', (db) => {
     await make('ingest-1700000000001-0a1b2c3d4e5f', false, false);
     await make('put-old-upload', false, true); // the upload sweeper's, not ours
     await make('something-else', true, true);
+    await mkdir(join(tmp, 'spare-OldSpare01'));
+    await utimes(join(tmp, 'spare-OldSpare01'), day, day);
+    await mkdir(join(tmp, 'spare-NewSpare01'));
 
     const removed = await t.ctx.temp.sweep();
     expect(removed.sort()).toEqual([
       'ingest-1700000000000-0a1b2c3d4e5f',
+      'spare-OldSpare01',
       'task_DeadRun0000000001-a1B2c3',
       'task_DeadRun0000000002',
     ]);
@@ -55,6 +59,7 @@ describe.each(testDatabases())('temp sweeper (%s)', (db) => {
         'ingest-1700000000001-0a1b2c3d4e5f',
         'put-old-upload',
         'something-else',
+        'spare-NewSpare01',
       ]),
     );
 

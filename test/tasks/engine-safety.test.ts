@@ -134,8 +134,8 @@ describe.each(testDatabases())('engine safety net (%s)', (db) => {
     const claim = repo.claim.bind(repo);
     let stopping: Promise<void> | undefined;
     // stop() arrives while the claim's statement is in flight
-    const spy = vi.spyOn(repo, 'claim').mockImplementation(async (opts) => {
-      const claimed = await claim(opts);
+    const spy = vi.spyOn(repo, 'claim').mockImplementation(async (opts, trx) => {
+      const claimed = await claim(opts, trx);
       if (claimed) stopping ??= engine.stop();
       return claimed;
     });

@@ -1,0 +1,61 @@
+// GET /files/{id}'s read on SQLite takes the row as an array and builds the object itself (media.repository
+// FILE_COLUMNS): the same row as `select *`, and a column the list does not know is never dropped.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import sharp from 'sharp';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type AppContext, createContext } from '../../src/app-context.js';
+import { loadConfig } from '../../src/config.js';
+import { MediaRepository } from '../../src/store/media.repository.js';
+
+describe('the hot file read (sqlite)', () => {
+  let dataDir: string;
+  let ctx: AppContext;
+  let file: { id: string; project_id: string };
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'mediary-file-read-'));
+    const key = 'mediary_test_key_file_read_0123456789';
+    ctx = await createContext(
+      loadConfig({ MEDIARY_DATA_DIR: dataDir, MEDIARY_LOG_LEVEL: 'silent', MEDIARY_INITIAL_API_KEY: key }),
+    );
+    await ctx.projects.bootstrap(key);
+    const auth = (await ctx.projects.authenticate(key))!;
+    const png = join(dataDir, 'in.png');
+    await sharp({ create: { width: 8, height: 8, channels: 4, background: '#ff000080' } })
+      .png()
+      .toFile(png);
+    const row = await ctx.ingest.ingestLocalFile(auth, png, { createdBy: auth.keyId });
+    await ctx.store.db
+      .updateTable('files')
+      .set({ metadata: '{"a":1}', label: 'l', ref: 'r', folder: 'f' })
+      .where('id', '=', row.id)
+      .execute();
+    file = { id: row.id, project_id: auth.projectId };
+  });
+  afterEach(async () => {
+    await ctx.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('reads the very row `select *` reads, every column in its place', async () => {
+    const all = await ctx.store.db
+      .selectFrom('files')
+      .selectAll()
+      .where('id', '=', file.id)
+      .executeTakeFirstOrThrow();
+    const fast = await ctx.repos.media.getFile(file.project_id, file.id);
+    expect(fast).toStrictEqual({ ...all });
+    expect(Object.keys(fast!)).toHaveLength(Object.keys(all).length);
+    expect(await ctx.repos.media.getFile('proj_other', file.id)).toBeUndefined();
+  });
+
+  it('falls back to reading every column when the table has one the list does not know', async () => {
+    await sql`alter table files add column extra text default 'kept'`.execute(ctx.store.db);
+    const repo = new MediaRepository(ctx.store.db, ctx.store.sqlite);
+    const row = (await repo.getFile(file.project_id, file.id)) as Record<string, unknown> | undefined;
+    expect(row?.extra).toBe('kept');
+    expect(row?.id).toBe(file.id);
+  });
+});
