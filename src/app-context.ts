@@ -165,14 +165,14 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     tasks: new TasksRepository(store),
   };
   const serializer = new Serializer(config.deliveryUrl);
-  const automationsRepo = new AutomationsRepository(store.db);
+  const automationsRepo = new AutomationsRepository(store.db, store.sqlite);
   const ai = opts.ai ?? createAiProviders(config.ai);
   closers.push(() => ai.close());
   const kinds = new TaskKindRegistry(opts.kinds, [...BUILT_IN_KINDS, ...intelligenceKinds(ai)]);
   const projects = new ProjectsService(repos.projects, box);
   const signatures = new SignaturesService(projects, config.deliveryUrl);
   const webhooks = new WebhooksService({
-    repo: new WebhooksRepository(store.db, store.dialect),
+    repo: new WebhooksRepository(store.db, store.dialect, store.sqlite),
     signals,
     projects,
     box,
@@ -181,7 +181,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   });
   const events = new EventsService({
     config,
-    repo: new EventsRepository(store.db),
+    repo: new EventsRepository(store.db, store.sqlite),
     automations: automationsRepo,
     tasks: repos.tasks,
     media: repos.media,

@@ -77,7 +77,7 @@ export class EventsService {
       created: strictlyIncreasingNow(),
     };
     await this.deps.repo.insert(row, tx.db);
-    await this.deps.webhooks.enqueueForEvent(tx, row, eventToWire(row));
+    await this.deps.webhooks.enqueueForEvent(tx, row, () => eventToWire(row));
     if (
       !input.fromAutomation &&
       (TRIGGER_EVENTS as readonly string[]).includes(input.kind) &&

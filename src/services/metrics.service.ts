@@ -146,9 +146,23 @@ export class MetricsService {
   }
 
   /** A run ended; mediaSeconds is the input's duration for timed media (speed = media time / wall time). */
+  private readonly taskSeries = new Map<
+    string,
+    { finished: { inc(): void }; seconds: { observe(v: number): void } }
+  >();
+
   taskRun(kind: string, status: 'completed' | 'failed' | 'retry', seconds: number, mediaSeconds?: number) {
-    this.tasksFinished.inc({ kind, status });
-    this.taskSeconds.observe({ kind, status }, seconds);
+    const key = `${kind} ${status}`;
+    let series = this.taskSeries.get(key);
+    if (!series) {
+      series = {
+        finished: this.tasksFinished.labels({ kind, status }),
+        seconds: this.taskSeconds.labels({ kind, status }),
+      };
+      this.taskSeries.set(key, series);
+    }
+    series.finished.inc();
+    series.seconds.observe(seconds);
     if (status === 'completed' && mediaSeconds && mediaSeconds > 0 && seconds > 0) {
       this.taskSpeed.observe({ kind }, mediaSeconds / seconds);
     }

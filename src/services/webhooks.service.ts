@@ -228,19 +228,26 @@ export class WebhooksService {
    * One delivery per active endpoint subscribed to the event's kind, written in the event's transaction; the
    * body is the event object (spec §10.2), signed with the endpoint's own secret when sent.
    */
-  async enqueueForEvent(tx: Tx, event: { id: string; project_id: string; kind: string }, wire: WireObject) {
+  async enqueueForEvent(
+    tx: Tx,
+    event: { id: string; project_id: string; kind: string },
+    /** the event's wire object, made only when some endpoint takes it */
+    wire: () => WireObject,
+  ) {
     const endpoints = await tx.memo(`endpoints:${event.project_id}`, () =>
       this.repo.activeEndpoints(event.project_id, tx.db),
     );
     let queued = 0;
+    let payload: WireObject | undefined;
     for (const ep of endpoints) {
       const topics = JSON.parse(ep.topics) as string[];
       if (topics.length > 0 && !topics.includes(event.kind)) continue;
+      payload ??= wire();
       const row = this.newDelivery({
         projectId: event.project_id,
         url: ep.url,
         type: event.kind,
-        payload: wire,
+        payload,
         endpointId: ep.id,
         eventId: event.id,
       });

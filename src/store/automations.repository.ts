@@ -1,5 +1,7 @@
 // Automations: a trigger, a workflow of steps stored verbatim, and a status.
+import type SQLite from 'better-sqlite3';
 import type { Kysely, Transaction } from 'kysely';
+import { hotStatement } from './db.js';
 import { type Page, paginate } from './paginate.js';
 import type { AutomationsTable, Database } from './schema.js';
 
@@ -7,7 +9,10 @@ export type AutomationRow = AutomationsTable;
 type Db = Kysely<Database> | Transaction<Database>;
 
 export class AutomationsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sqlite?: SQLite.Database,
+  ) {}
 
   async insert(row: AutomationRow): Promise<void> {
     await this.db.insertInto('automations').values(row).execute();
@@ -50,7 +55,13 @@ export class AutomationsRepository {
   }
 
   /** All active automations of a project, oldest first (one read for every event of a transaction). */
-  activeIn(projectId: string, db: Db = this.db): Promise<AutomationRow[]> {
+  async activeIn(projectId: string, db: Db = this.db): Promise<AutomationRow[]> {
+    const hot = hotStatement(
+      this.sqlite,
+      db,
+      "select * from automations where project_id = ? and status = 'active' order by created, id",
+    );
+    if (hot) return hot.all(projectId) as AutomationRow[];
     return db
       .selectFrom('automations')
       .selectAll()

@@ -1,6 +1,8 @@
 // The event log: one row per state change, written in the change's own transaction (the outbox). Listed
 // newest first by page/limit, or by the G4 cursor (`after`/`before` an event id).
+import type SQLite from 'better-sqlite3';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { hotStatement } from './db.js';
 import { type Page, paginate } from './paginate.js';
 import type { Database, EventsTable } from './schema.js';
 
@@ -20,10 +22,19 @@ export interface EventCursor {
 }
 
 export class EventsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sqlite?: SQLite.Database,
+  ) {}
 
   async insert(row: EventRow, db: Db = this.db): Promise<void> {
-    await db.insertInto('events').values(row).execute();
+    const hot = hotStatement(
+      this.sqlite,
+      db,
+      'insert into events (id, project_id, kind, data, created) values (?, ?, ?, ?, ?)',
+    );
+    if (hot) hot.run(row.id, row.project_id, row.kind, row.data, row.created);
+    else await db.insertInto('events').values(row).execute();
   }
 
   get(projectId: string, id: string): Promise<EventRow | undefined> {

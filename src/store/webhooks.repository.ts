@@ -1,7 +1,9 @@
 // The webhook outbox. Rows are claimed with a lease in one statement (PostgreSQL: FOR UPDATE SKIP LOCKED, so
 // several dispatchers never take the same row; SQLite: one writer at a time makes the statement atomic).
+
+import type SQLite from 'better-sqlite3';
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Dialect } from './db.js';
+import { type Dialect, hotStatement } from './db.js';
 import { type Page, paginate } from './paginate.js';
 import type {
   Database,
@@ -30,6 +32,7 @@ export class WebhooksRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
+    private readonly sqlite?: SQLite.Database,
   ) {}
 
   async insertDelivery(row: DeliveryRow, db: Db = this.db): Promise<void> {
@@ -165,7 +168,13 @@ export class WebhooksRepository {
   }
 
   /** The project's active endpoints (topics are matched by the caller). */
-  activeEndpoints(projectId: string, db: Db = this.db): Promise<EndpointRow[]> {
+  async activeEndpoints(projectId: string, db: Db = this.db): Promise<EndpointRow[]> {
+    const hot = hotStatement(
+      this.sqlite,
+      db,
+      "select * from webhook_endpoints where project_id = ? and status = 'active'",
+    );
+    if (hot) return hot.all(projectId) as EndpointRow[];
     return db
       .selectFrom('webhook_endpoints')
       .selectAll()

@@ -51,6 +51,18 @@ describe('the hot file read (sqlite)', () => {
     expect(await ctx.repos.media.getFile('proj_other', file.id)).toBeUndefined();
   });
 
+  it("writes a task's outputs in a transaction as the query builder would", async () => {
+    const all = await ctx.store.db
+      .selectFrom('files')
+      .selectAll()
+      .where('id', '=', file.id)
+      .executeTakeFirstOrThrow();
+    const copy = { ...all, id: 'file_CopyOfTheRow00001', path: 'copy.png', blob_key: null };
+    await ctx.store.db.transaction().execute((trx) => ctx.repos.media.insertFiles([copy], trx));
+    const back = await ctx.repos.media.getFile(file.project_id, copy.id);
+    expect(back).toStrictEqual(copy);
+  });
+
   it('falls back to reading every column when the table has one the list does not know', async () => {
     await sql`alter table files add column extra text default 'kept'`.execute(ctx.store.db);
     const repo = new MediaRepository(ctx.store.db, ctx.store.sqlite);
