@@ -184,6 +184,13 @@ export class TaskRunService {
     });
   }
 
+  /** The run still holds its task with half its lease or more ahead (renewed when less is left). */
+  private async stillHolds(run: RunContext): Promise<boolean> {
+    const now = run.now();
+    if (await this.deps.tasks.holds(run.lease, iso(now + run.leaseMs / 2))) return true;
+    return this.renew(run.lease, now + run.leaseMs);
+  }
+
   /** Gives a task back without counting the attempt (the worker is stopping). */
   async release(lease: Lease, now: number): Promise<void> {
     await this.deps.tasks.release(lease, iso(now));
@@ -284,8 +291,9 @@ export class TaskRunService {
           ),
       });
       throwIfAborted(signal);
-      // storing overwrites this task's blob keys: make sure they are still ours to write
-      if (!(await this.renew(lease, run.now() + run.leaseMs))) throw new LeaseLostError();
+      // storing overwrites this task's blob keys: make sure they are still ours to write, for a while yet
+      // (the heartbeat keeps at least two thirds of the lease ahead; a shorter one is renewed first)
+      if (!(await this.stillHolds(run))) throw new LeaseLostError();
       await this.complete(run, task, def, result);
       const seconds = (performance.now() - startedAt) / 1000;
       deps.metrics?.taskRun(task.kind, 'completed', seconds, mediaSeconds);

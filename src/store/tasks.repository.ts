@@ -259,6 +259,23 @@ export class TasksRepository {
       .where('status', '=', 'processing');
   }
 
+  /**
+   * Whether the run still holds its task with its lease running at least until `until`: a read, so no
+   * write and no commit (a renew is both).
+   */
+  async holds(lease: Lease, until: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('tasks')
+      .select('id')
+      .where('id', '=', lease.id)
+      .where('worker_id', '=', lease.workerId)
+      .where('attempts', '=', lease.attempt)
+      .where('status', '=', 'processing')
+      .where('lease_until', '>=', until)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** false when the run no longer holds the task (taken over, or cancelled). */
   async renew(lease: Lease, patch: Partial<TaskRow>, db: Db = this.db): Promise<boolean> {
     const res = await this.guarded(db, lease).set(patch).executeTakeFirst();

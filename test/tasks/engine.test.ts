@@ -4,7 +4,7 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuthContext } from '../../src/services/projects.service.js';
 import { PRIORITY } from '../../src/store/tasks.repository.js';
 import { testDatabases } from '../helpers/app.js';
@@ -259,6 +259,41 @@ describe.each(testDatabases())('task engine (%s)', (db) => {
     for (const id of ids) expect((await row(id)).status).toBe('completed');
     expect(busy.max).toBeLessThanOrEqual(2);
     expect(busy.max).toBeGreaterThan(0);
+  });
+
+  it("frees the slot once the runner returns: the next task runs while the last one's outputs are stored", async () => {
+    const file = await inputFile();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push((await t.ctx.tasks.create(auth, { kind: 'note', file_id: file.id })).task.id);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // storing outputs hangs until the test lets it go
+    let releaseStores: () => void = () => {};
+    const stores = new Promise<void>((r) => (releaseStores = r));
+    const putFile = t.ctx.blobs.putFile.bind(t.ctx.blobs);
+    const spy = vi.spyOn(t.ctx.blobs, 'putFile').mockImplementation(async (key, path, opts) => {
+      await stores;
+      return putFile(key, path, opts);
+    });
+    try {
+      const ran = () => rec.runs.map((r) => r.id).filter((id) => ids.includes(id));
+      const engine = t.ctx.createWorker({ concurrency: 1 });
+      const idle = engine.runUntilIdle();
+      // one slot: the first task's runner is done and its outputs are stuck, yet the second one runs
+      await vi.waitFor(() => expect(ran()).toEqual(ids.slice(0, 2)), { timeout: 5000 });
+      // but at most one finishing run per slot: the third waits for one of them to end
+      await new Promise((r) => setTimeout(r, 200));
+      expect(ran()).toEqual(ids.slice(0, 2));
+      expect((await row(ids[2])).status).toBe('pending');
+      releaseStores();
+      expect(await idle).toBe(3);
+      for (const id of ids) expect((await row(id)).status).toBe('completed');
+      await engine.stop();
+    } finally {
+      spy.mockRestore();
+      releaseStores();
+    }
   });
 
   it('keeps one project within its concurrency limit while another runs beside it', async () => {
