@@ -27,8 +27,8 @@ import { fmt, loadAverage, median, type SuiteResult, spread } from './lib.js';
 const VIDEO_RUNS = Number(process.env.BENCH_VIDEO_RUNS ?? 9);
 const IMAGE_RUNS = Number(process.env.BENCH_IMAGE_RUNS ?? 21);
 const LATENCY_TASKS = Number(process.env.BENCH_LATENCY_TASKS ?? 300);
-const RESIZE_TASKS = Number(process.env.BENCH_RESIZE_TASKS ?? 100);
-const THROUGHPUT_ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 3);
+const RESIZE_TASKS = Number(process.env.BENCH_RESIZE_TASKS ?? 200);
+const THROUGHPUT_ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 5);
 
 const VIDEO_SECONDS = 12;
 const VIDEO_OPTIONS = { width: 640 };
