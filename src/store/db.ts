@@ -116,6 +116,11 @@ export function hotStatement(
   return stmt;
 }
 
+/** Whether better-sqlite3 binds these values as they are (it refuses booleans, objects and undefined). */
+export function bindable(values: unknown[]): boolean {
+  return values.every((v) => v === null || typeof v === 'string' || typeof v === 'number');
+}
+
 export function openStore(databaseUrl: string): Store {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.replace(/^sqlite:(\/\/)?/, '');

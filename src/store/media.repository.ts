@@ -8,7 +8,7 @@ import {
   sql,
   type Transaction,
 } from 'kysely';
-import { hotStatement } from './db.js';
+import { bindable, hotStatement } from './db.js';
 import { type Page, paginate } from './paginate.js';
 import type { Database, FilesTable, MediaTable } from './schema.js';
 
@@ -303,6 +303,20 @@ export class MediaRepository {
     patch: Partial<MediaRow>,
     db: Db = this.db,
   ): Promise<boolean> {
+    const keys = Object.keys(patch).filter((k) => patch[k as keyof MediaRow] !== undefined);
+    // in a transaction on SQLite (a task touching its media as it finishes): prepared once per column set
+    const values = keys.map((k) => patch[k as keyof MediaRow]);
+    const hot =
+      keys.length > 0 && keys.every((k) => /^[a-z_]+$/.test(k)) && bindable(values)
+        ? hotStatement(
+            this.sqlite,
+            db,
+            `update media set ${keys.map((k) => `${k} = ?`).join(', ')} where project_id = ? and id = ?`,
+          )
+        : undefined;
+    if (hot) {
+      return hot.run([...values, projectId, id]).changes > 0;
+    }
     const res = await db
       .updateTable('media')
       .set(patch)

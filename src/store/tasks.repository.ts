@@ -1,8 +1,8 @@
 // Task rows are the queue. A worker claims one with a single statement, holds it by a lease it renews,
 // and every later write of that run is guarded by (worker_id, attempts): once another worker has taken the
 // task over, or it was cancelled, the old run's writes match no row and its result is thrown away.
-import { type Kysely, type RawBuilder, sql, type Transaction, type Updateable } from 'kysely';
-import type { Store } from './db.js';
+import { CompiledQuery, type Kysely, sql, type Transaction, type Updateable } from 'kysely';
+import { bindable, hotStatement, type Store } from './db.js';
 import type { FileRow } from './media.repository.js';
 import { type Page, paginate } from './paginate.js';
 import type { Database, TasksTable } from './schema.js';
@@ -13,6 +13,9 @@ import type { Database, TasksTable } from './schema.js';
  * must not wait for a poll because of that. Claims order by priority and creation, never by run_after.
  */
 export const DUE_NOW = '1970-01-01T00:00:00.000Z';
+
+/** a column name as written into hot SQL text (they come from TaskRow's keys, never from input) */
+const TASK_COLUMN = /^[a-z_]+$/;
 
 export type TaskRow = TasksTable;
 type Db = Kysely<Database> | Transaction<Database>;
@@ -207,23 +210,29 @@ export class TasksRepository {
    * independent of the backlog. Written as SQL: it runs before every task, and building it with the query
    * builder took longer than running it.
    */
-  private async claimSqlite(db: Kysely<Database>, opts: ClaimOptions): Promise<TaskRow | undefined> {
+  private async claimSqlite(db: Transaction<Database>, opts: ClaimOptions): Promise<TaskRow | undefined> {
     const { now } = opts;
-    const notBusy =
-      opts.projectConcurrency > 0
-        ? sql`and project_id not in (select project_id from tasks where status = 'processing'
-            and lease_until >= ${now} group by project_id having count(*) >= ${opts.projectConcurrency})`
-        : sql``;
-    const first = (due: RawBuilder<unknown>) =>
-      sql`select * from (select id, priority, created from tasks where ${due}
-        and kind in (${sql.join(opts.kinds)}) ${notBusy} order by priority, created, id limit 1)`;
-    const pending = first(sql`status = 'pending' and run_after <= ${now}`);
-    const lapsed = first(sql`status = 'processing' and lease_until < ${now} and attempts < max_attempts`);
-    const res = await sql<TaskRow>`update tasks set status = 'processing', attempts = attempts + 1,
-        worker_id = ${opts.workerId}, lease_until = ${opts.leaseUntil}, started = coalesce(started, ${now}),
-        progress = 0, eta = null, updated = ${now}
-      where id = (select id from (${pending} union all ${lapsed} order by priority, created, id limit 1))
-      returning *`.execute(db);
+    const limited = opts.projectConcurrency > 0;
+    const kinds = opts.kinds.map(() => '?').join(', ');
+    const notBusy = limited
+      ? `and project_id not in (select project_id from tasks where status = 'processing'
+            and lease_until >= ? group by project_id having count(*) >= ?)`
+      : '';
+    const first = (due: string) =>
+      `select * from (select id, priority, created from tasks where ${due}
+        and kind in (${kinds}) ${notBusy} order by priority, created, id limit 1)`;
+    const text = `update tasks set status = 'processing', attempts = attempts + 1,
+        worker_id = ?, lease_until = ?, started = coalesce(started, ?), progress = 0, eta = null, updated = ?
+      where id = (select id from (${first(`status = 'pending' and run_after <= ?`)} union all ${first(
+        `status = 'processing' and lease_until < ? and attempts < max_attempts`,
+      )} order by priority, created, id limit 1))
+      returning *`;
+    const pick = [...opts.kinds, ...(limited ? [now, opts.projectConcurrency] : [])];
+    const params = [opts.workerId, opts.leaseUntil, now, now, now, ...pick, now, ...pick];
+    // the claim runs before every task: a statement prepared once, inside the caller's transaction
+    const hot = hotStatement(this.store.sqlite, db, text);
+    if (hot) return hot.get(params) as TaskRow | undefined;
+    const res = await db.executeQuery<TaskRow>(CompiledQuery.raw(text, params));
     return res.rows[0];
   }
 
@@ -283,11 +292,24 @@ export class TasksRepository {
   }
 
   /** The run's final write; undefined when it no longer holds the task. */
-  finish(db: Db, lease: Lease, patch: Partial<TaskRow>): Promise<TaskRow | undefined> {
-    return this.guarded(db, lease)
-      .set({ ...patch, worker_id: null, lease_until: null })
-      .returningAll()
-      .executeTakeFirst();
+  async finish(db: Db, lease: Lease, patch: Partial<TaskRow>): Promise<TaskRow | undefined> {
+    const set = { ...patch, worker_id: null, lease_until: null };
+    const keys = Object.keys(set).filter((k) => set[k as keyof typeof set] !== undefined);
+    const values = keys.map((k) => set[k as keyof typeof set]);
+    // in a transaction on SQLite: prepared once per set of columns, as guarded() would write it
+    const hot =
+      keys.every((k) => TASK_COLUMN.test(k)) && bindable(values)
+        ? hotStatement(
+            this.store.sqlite,
+            db,
+            `update tasks set ${keys.map((k) => `${k} = ?`).join(', ')}
+          where id = ? and worker_id = ? and attempts = ? and status = 'processing' returning *`,
+          )
+        : undefined;
+    if (hot) {
+      return hot.get([...values, lease.id, lease.workerId, lease.attempt]) as TaskRow | undefined;
+    }
+    return this.guarded(db, lease).set(set).returningAll().executeTakeFirst();
   }
 
   /** Gives a task back without counting the attempt (the worker is shutting down). */
