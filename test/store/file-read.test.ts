@@ -34,17 +34,15 @@ describe('the hot file read (sqlite)', () => {
       .execute();
     file = { id: row.id, project_id: auth.projectId };
   });
+  const selectAll = (id: string) =>
+    ctx.store.db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   afterEach(async () => {
     await ctx.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it('reads the very row `select *` reads, every column in its place', async () => {
-    const all = await ctx.store.db
-      .selectFrom('files')
-      .selectAll()
-      .where('id', '=', file.id)
-      .executeTakeFirstOrThrow();
+    const all = await selectAll(file.id);
     const fast = await ctx.repos.media.getFile(file.project_id, file.id);
     expect(fast).toStrictEqual({ ...all });
     expect(Object.keys(fast!)).toHaveLength(Object.keys(all).length);
@@ -52,11 +50,7 @@ describe('the hot file read (sqlite)', () => {
   });
 
   it("writes a task's outputs in a transaction as the query builder would", async () => {
-    const all = await ctx.store.db
-      .selectFrom('files')
-      .selectAll()
-      .where('id', '=', file.id)
-      .executeTakeFirstOrThrow();
+    const all = await selectAll(file.id);
     const copy = { ...all, id: 'file_CopyOfTheRow00001', path: 'copy.png', blob_key: null };
     await ctx.store.db.transaction().execute((trx) => ctx.repos.media.insertFiles([copy], trx));
     const back = await ctx.repos.media.getFile(file.project_id, copy.id);
