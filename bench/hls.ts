@@ -14,7 +14,7 @@ import { getMediaTools } from '../src/media/ffmpeg.js';
 import { probeFile } from '../src/media/probe.js';
 import { sniffFile } from '../src/media/sniff.js';
 import { planAdaptive, speedPolicyH264 } from '../src/runners/adaptive-video.runner.js';
-import { fmt } from './lib.js';
+import { fmt, spread } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_HLS_SECONDS ?? 60);
 const RUNS = Number(process.env.BENCH_HLS_RUNS ?? 3);
@@ -41,7 +41,12 @@ async function ffmpegTimed(args: string[]): Promise<number> {
   return performance.now() - t0;
 }
 
-export async function benchHls(): Promise<Record<string, number>> {
+export async function benchHls(): Promise<{
+  task: number;
+  direct: number;
+  ratio: number;
+  summary: string[][];
+}> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mediary-bench-hls-'));
   const config = loadConfig({
     // the automatic poster of each new media would be work the raw baseline does not do
@@ -127,7 +132,20 @@ export async function benchHls(): Promise<Record<string, number>> {
         `  ffmpeg alone          ${fmt(direct)} ms  (${fmt(direct / 1000 / SECONDS, 2)}× the duration)\n` +
         `  task / ffmpeg         ${fmt(task / direct, 3)}×   (each round: ${tasks.map((t, i) => fmt(t / directs[i], 3)).join(', ')})\n`,
     );
-    return { task, direct, ratio: task / direct };
+    const ratios = tasks.map((t, i) => t / directs[i]);
+    return {
+      task,
+      direct,
+      ratio: task / direct,
+      summary: [
+        [
+          `HLS ladder (${ladder.length} renditions), ${SECONDS} s 1080p`,
+          `${fmt(task)} ms`,
+          `ffmpeg alone ${fmt(direct)} ms`,
+          `${spread(ratios, 3)}× (rounds ${RUNS})`,
+        ],
+      ],
+    };
   } finally {
     await ctx.close();
     await rm(dataDir, { recursive: true, force: true });
