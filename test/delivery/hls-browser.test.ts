@@ -10,9 +10,9 @@ import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeliveryTestApp, startDeliveryTestApp } from '../helpers/delivery.js';
 import { type HlsFixture, makePackage } from '../helpers/hls.js';
+import { CHROMIUM_LAUNCH } from '../helpers/web.js';
 import { makeClip, tempDir } from '../media/helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const tmp = tempDir('mediary-hls-browser-');
 const hlsJs = readFileSync(join(createRequire(import.meta.url).resolve('hls.js'), '../hls.min.js'), 'utf8');
 
@@ -62,20 +62,7 @@ describe('HLS in a real browser (chromium + hls.js)', () => {
 
     profile = mkdtempSync(join(tmpdir(), 'mediary-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      // playwright's own headless switch is the old mode, which current chromium no longer has
-      headless: false,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
+      ...CHROMIUM_LAUNCH,
       // the delivery host's certificate is the test's self-signed one
       ignoreHTTPSErrors: true,
     });

@@ -5,24 +5,28 @@ import { type DeliveryTestApp, startDeliveryTestApp } from './delivery.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** Debian's chromium, headless, with no first-run work, background network or autoplay gate. */
+/**
+ * Launch options for Debian's chromium, headless, with no first-run work, background network or autoplay
+ * gate. playwright's own headless switch is the old mode, which current chromium no longer has.
+ */
+export const CHROMIUM_LAUNCH = {
+  executablePath: CHROMIUM,
+  headless: false,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--autoplay-policy=no-user-gesture-required',
+  ],
+};
+
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    // playwright's own headless switch is the old mode, which current chromium no longer has
-    headless: false,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  return chromium.launch(CHROMIUM_LAUNCH);
 }
 
 /** Plays the page's video (muted) and waits until it has played past `seconds`. */
