@@ -4,7 +4,8 @@
 // requests/s and the server's CPU per request (user + system of its process, from /proc), as medians with
 // min–max over the rounds. The CPU ratio is the median of per-round ratios against the hello-world that
 // answers the same body (mediary's own response, serialized per request).
-// BENCH_SECONDS (per arm per round, 3), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50).
+// BENCH_SECONDS (per arm per round, 3), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50); BENCH_SERVER_NODE_ARGS
+// (node flags for the API server, e.g. --cpu-prof).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,8 @@ export async function benchApi(): Promise<SuiteResult> {
   const api = await startChild(
     process.execPath,
     [
+      // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the API server
+      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       'bin/mediary.js',
       'start',
       '--role',

@@ -61,6 +61,19 @@ export interface TaskFilter {
   automationId?: string;
 }
 
+interface ClaimPick {
+  id: string;
+  priority: number;
+  created: string;
+}
+
+/** SQLite's `order by priority, created, id` (binary collation: the ids and timestamps are ASCII). */
+function claimOrder(a: ClaimPick, b: ClaimPick): number {
+  if (a.priority !== b.priority) return a.priority - b.priority;
+  if (a.created !== b.created) return a.created < b.created ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 export class TasksRepository {
   constructor(private readonly store: Store) {}
 
@@ -204,11 +217,13 @@ export class TasksRepository {
   }
 
   /**
-   * The same claim on SQLite: the first due pending row and the first lapsed one, each found on its own
-   * index (tasks_queue is in claim order, so the pending pick stops at the first due row instead of
-   * sorting the whole backlog), then the earlier of the two. Same choice as the single OR query, in time
-   * independent of the backlog. Written as SQL: it runs before every task, and building it with the query
-   * builder took longer than running it.
+   * The same claim on SQLite: the first due pending row and the first lapsed one, each found by its own
+   * statement on its own index (tasks_queue is in claim order, so the pending pick stops at the first due
+   * row instead of reading the whole backlog), then the earlier of the two is updated by id. Same choice as
+   * the single OR query, in time independent of the backlog. Three statements, not one: SQLite 3.53 runs
+   * the two picks joined by UNION ALL as co-routines that read and sort every pending row (the inner
+   * LIMIT 1 no longer stops the scan), ~0.4 ms with 200 queued and growing with the queue; each pick on
+   * its own stays ~10 µs. Safe as three: the caller's transaction began immediate, holding the write lock.
    */
   private async claimSqlite(db: Transaction<Database>, opts: ClaimOptions): Promise<TaskRow | undefined> {
     const { now } = opts;
@@ -218,22 +233,32 @@ export class TasksRepository {
       ? `and project_id not in (select project_id from tasks where status = 'processing'
             and lease_until >= ? group by project_id having count(*) >= ?)`
       : '';
-    const first = (due: string) =>
-      `select * from (select id, priority, created from tasks where ${due}
-        and kind in (${kinds}) ${notBusy} order by priority, created, id limit 1)`;
-    const text = `update tasks set status = 'processing', attempts = attempts + 1,
-        worker_id = ?, lease_until = ?, started = coalesce(started, ?), progress = 0, eta = null, updated = ?
-      where id = (select id from (${first(`status = 'pending' and run_after <= ?`)} union all ${first(
-        `status = 'processing' and lease_until < ? and attempts < max_attempts`,
-      )} order by priority, created, id limit 1))
-      returning *`;
+    const pickSql = (due: string) =>
+      `select id, priority, created from tasks where ${due} and kind in (${kinds}) ${notBusy}
+        order by priority, created, id limit 1`;
     const pick = [...opts.kinds, ...(limited ? [now, opts.projectConcurrency] : [])];
-    const params = [opts.workerId, opts.leaseUntil, now, now, now, ...pick, now, ...pick];
-    // the claim runs before every task: a statement prepared once, inside the caller's transaction
-    const hot = hotStatement(this.store.sqlite, db, text);
+    const picks: [string, unknown[]][] = [
+      [pickSql(`status = 'pending' and run_after <= ?`), [now, ...pick]],
+      [pickSql(`status = 'processing' and lease_until < ? and attempts < max_attempts`), [now, ...pick]],
+    ];
+    const update = `update tasks set status = 'processing', attempts = attempts + 1,
+        worker_id = ?, lease_until = ?, started = coalesce(started, ?), progress = 0, eta = null, updated = ?
+      where id = ? returning *`;
+    // the claim runs before every task: statements prepared once, inside the caller's transaction
+    const found: ClaimPick[] = [];
+    for (const [text, params] of picks) {
+      const hot = hotStatement(this.store.sqlite, db, text);
+      const row = hot
+        ? (hot.get(params) as ClaimPick | undefined)
+        : (await db.executeQuery<ClaimPick>(CompiledQuery.raw(text, params))).rows[0];
+      if (row) found.push(row);
+    }
+    const next = found.length < 2 ? found[0] : claimOrder(found[0], found[1]) <= 0 ? found[0] : found[1];
+    if (!next) return undefined;
+    const params = [opts.workerId, opts.leaseUntil, now, now, next.id];
+    const hot = hotStatement(this.store.sqlite, db, update);
     if (hot) return hot.get(params) as TaskRow | undefined;
-    const res = await db.executeQuery<TaskRow>(CompiledQuery.raw(text, params));
-    return res.rows[0];
+    return (await db.executeQuery<TaskRow>(CompiledQuery.raw(update, params))).rows[0];
   }
 
   /**
