@@ -103,6 +103,26 @@ export function hotStatement(
   sqlText: string,
 ): SQLite.Statement | undefined {
   if (!sqlite || !db.isTransaction) return undefined;
+  return preparedOnce(sqlite, sqlText);
+}
+
+/**
+ * A fixed read run straight on the SQLite connection, prepared once, when it would read what the query
+ * builder reads: outside any transaction, the caller's or another flow's. The builder would wait for the
+ * connection while another flow's transaction holds it and then read committed rows; a direct read at that
+ * moment would see that transaction's uncommitted writes, so then this gives undefined (use the builder).
+ * Undefined on PostgreSQL too.
+ */
+export function committedRead(
+  sqlite: SQLite.Database | undefined,
+  db: { isTransaction: boolean },
+  sqlText: string,
+): SQLite.Statement | undefined {
+  if (!sqlite || db.isTransaction || sqlite.inTransaction) return undefined;
+  return preparedOnce(sqlite, sqlText);
+}
+
+function preparedOnce(sqlite: SQLite.Database, sqlText: string): SQLite.Statement {
   let cache = hotStatements.get(sqlite);
   if (!cache) {
     cache = new Map();

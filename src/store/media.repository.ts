@@ -359,7 +359,8 @@ export class MediaRepository {
   }
 
   async getFile(projectId: string, id: string, db: Db = this.db): Promise<FileRow | undefined> {
-    if (this.fileById && db === this.db) {
+    // straight on the connection when no transaction is open on it (see committedRead in db.ts)
+    if (this.fileById && db === this.db && !this.sqlite?.inTransaction) {
       const a = this.fileById.get(projectId, id);
       return a && fileRowOf(a);
     }

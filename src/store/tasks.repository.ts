@@ -2,7 +2,7 @@
 // and every later write of that run is guarded by (worker_id, attempts): once another worker has taken the
 // task over, or it was cancelled, the old run's writes match no row and its result is thrown away.
 import { CompiledQuery, type Kysely, sql, type Transaction, type Updateable } from 'kysely';
-import { bindable, hotStatement, type Store } from './db.js';
+import { bindable, committedRead, hotStatement, type Store } from './db.js';
 import type { FileRow } from './media.repository.js';
 import { type Page, paginate } from './paginate.js';
 import type { Database, TasksTable } from './schema.js';
@@ -298,6 +298,13 @@ export class TasksRepository {
    * write and no commit (a renew is both).
    */
   async holds(lease: Lease, until: string): Promise<boolean> {
+    const direct = committedRead(
+      this.store.sqlite,
+      this.db,
+      `select id from tasks where id = ? and worker_id = ? and attempts = ? and status = 'processing'
+        and lease_until >= ?`,
+    );
+    if (direct) return direct.get(lease.id, lease.workerId, lease.attempt, until) !== undefined;
     const row = await this.db
       .selectFrom('tasks')
       .select('id')

@@ -64,4 +64,24 @@ describe('the hot file read (sqlite)', () => {
     expect(row?.extra).toBe('kept');
     expect(row?.id).toBe(file.id);
   });
+
+  it("never reads another flow's uncommitted change: while a transaction is open it waits like the builder", async () => {
+    let during: Promise<unknown> | undefined;
+    await expect(
+      ctx.store.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('files')
+          .set({ filename: 'uncommitted.png' })
+          .where('id', '=', file.id)
+          .execute();
+        // another request reads the file meanwhile; the transaction then rolls back
+        during = ctx.repos.media.getFile(file.project_id, file.id);
+        await new Promise((r) => setTimeout(r, 20));
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    const seen = (await during) as { filename: string | null } | undefined;
+    expect(seen?.filename).not.toBe('uncommitted.png');
+    expect(seen?.filename).toBe((await selectAll(file.id)).filename);
+  });
 });
