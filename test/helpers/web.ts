@@ -29,18 +29,48 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch(CHROMIUM_LAUNCH);
 }
 
-/** Plays the page's video (muted) and waits until it has played past `seconds`. */
+/**
+ * Plays the page's video (muted) and waits until it has played past `seconds`. A player that attaches its
+ * source late (hls.js loads on demand and then sets a MediaSource URL) has no source for a moment: play()
+ * then rejects with NotSupportedError, so this waits for a source and retries such a start until the timeout.
+ * On timeout it says what the page showed (the player's error note, the element's state).
+ */
 export async function playPast(page: Page, seconds: number, timeout = 15_000): Promise<void> {
   const video = page.locator('[data-testid="video"]');
-  await video.evaluate((v: HTMLVideoElement) => {
-    v.muted = true;
-    return v.play();
-  });
   const end = Date.now() + timeout;
+  const state = async () => {
+    const el = await video
+      .evaluate(
+        (v: HTMLVideoElement) => `src=${v.currentSrc || v.src || '(none)'} readyState=${v.readyState}`,
+      )
+      .catch((e: Error) => e.message);
+    const note = await page
+      .locator('.player [role="alert"]')
+      .allTextContents()
+      .catch(() => []);
+    return `${el}${note.length ? `; the page says: ${note.join(' ')}` : ''}`;
+  };
+  let started = false;
+  while (!started) {
+    const res = await video.evaluate((v: HTMLVideoElement) => {
+      if (!v.src && !v.currentSrc && !v.querySelector('source')) return 'no source yet';
+      v.muted = true;
+      return v.play().then(
+        () => 'playing',
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+    });
+    if (res === 'playing') started = true;
+    else if (Date.now() > end)
+      throw new Error(`the video did not start in ${timeout} ms (${res}; ${await state()})`);
+    else await new Promise((r) => setTimeout(r, 100));
+  }
   while (
     !(await video.evaluate((v: HTMLVideoElement, s: number) => v.currentTime > s, seconds).catch(() => false))
   ) {
-    if (Date.now() > end) throw new Error(`the video did not play past ${seconds} s in ${timeout} ms`);
+    if (Date.now() > end) {
+      throw new Error(`the video did not play past ${seconds} s in ${timeout} ms (${await state()})`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
