@@ -5,7 +5,8 @@
 // min–max over the rounds. The CPU ratio is the median of per-round ratios against the hello-world that
 // answers the same body (mediary's own response, serialized per request).
 // BENCH_SECONDS (per arm per round, 3), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50); BENCH_SERVER_NODE_ARGS
-// (node flags for the API server, e.g. --cpu-prof).
+// (node flags for the API server, e.g. --cpu-prof); BENCH_ARMS (comma-separated arm names, e.g. `files` to
+// profile one path; the ratios need files and helloSame).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,7 +123,7 @@ export async function benchApi(): Promise<SuiteResult> {
     {},
     /ready/,
   );
-  const arms: Arm[] = [
+  const allArms: Arm[] = [
     { name: 'hello', url: `https://127.0.0.1:${helloPort}/files/${file.id}`, headers: {}, pid: hello.pid! },
     {
       name: 'helloSame',
@@ -133,6 +134,8 @@ export async function benchApi(): Promise<SuiteResult> {
     { name: 'files', url: filesUrl, headers: authHeaders, pid: api.pid! },
     { name: 'health', url: `https://127.0.0.1:${apiPort}/health`, headers: {}, pid: api.pid! },
   ];
+  const only = process.env.BENCH_ARMS?.split(',').map((a) => a.trim());
+  const arms = only ? allArms.filter((a) => only.includes(a.name)) : allArms;
   const load0 = loadAverage();
   try {
     // warm every arm up so JIT and TLS session setup don't count
@@ -144,7 +147,8 @@ export async function benchApi(): Promise<SuiteResult> {
         samples.get(arm.name)!.push(await load(arm, DURATION));
       }
     }
-    const of = (name: string) => samples.get(name)!;
+    // an arm left out by BENCH_ARMS has no samples (its ratios print as NaN)
+    const of = (name: string) => samples.get(name) ?? [];
     const perRound = (a: string, b: string, f: (s: Sample) => number) =>
       of(a).map((s, i) => f(s) / f(of(b)[i]));
     const cpuRatio = perRound('files', 'helloSame', (s) => s.cpuUs);

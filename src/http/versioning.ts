@@ -93,9 +93,13 @@ export function usesEnvelope(version: ApiVersion): boolean {
  * resource. It is removed so strict validation doesn't reject it, and decides the version when the request
  * carried no version header (a header always wins).
  */
-export async function versionFromBody(req: FastifyRequest): Promise<void> {
+export function versionFromBody(req: FastifyRequest, _reply: unknown, done: () => void): void {
   const body = req.body;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+  if (body !== null && typeof body === 'object' && !Array.isArray(body)) takeVersionHint(req, body);
+  done();
+}
+
+function takeVersionHint(req: FastifyRequest, body: object): void {
   const fields = body as Record<string, unknown>;
   let hint: string | undefined;
   for (const key of VERSION_BODY_KEYS) {

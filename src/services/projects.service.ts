@@ -320,6 +320,15 @@ export class ProjectsService {
    * The memory is keyed by the key itself (held no longer than the request that sent it would be), so a
    * remembered key costs a map lookup, not a SHA-256.
    */
+  /**
+   * The project of a key this process checked within the last AUTH_CACHE_MS (no hash, no query), or
+   * undefined when it must be looked up (authenticate).
+   */
+  cachedAuth(key: string): AuthContext | undefined {
+    const hit = this.authCache.get(key);
+    return hit !== undefined && hit.until > Date.now() ? hit.auth : undefined;
+  }
+
   async authenticate(key: string): Promise<AuthContext | null> {
     const at = Date.now();
     const hit = this.authCache.get(key);

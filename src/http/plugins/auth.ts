@@ -115,8 +115,7 @@ export async function sessionOf(
 }
 
 export function registerAuth(app: FastifyInstance, projects: ProjectsService, sessions?: SessionRules): void {
-  app.addHook('onRequest', async (req) => {
-    const token = bearerToken(req);
+  const slow = async (req: FastifyRequest, token: string | null) => {
     if (!token) {
       const session = sessions ? await sessionOf(req, sessions) : null;
       if (session) {
@@ -128,5 +127,22 @@ export function registerAuth(app: FastifyInstance, projects: ProjectsService, se
     const auth = await projects.authenticate(token);
     if (!auth) throw new AppError('token_invalid', 'The API key is not valid (unknown or revoked).');
     req.auth = auth;
+  };
+  // callback-style: a key this process checked a moment ago continues at once (no promise per request)
+  app.addHook('onRequest', (req, _reply, done) => {
+    let token: string | null;
+    try {
+      token = bearerToken(req);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    const cached = token ? projects.cachedAuth(token) : undefined;
+    if (cached) {
+      req.auth = cached;
+      done();
+      return;
+    }
+    slow(req, token).then(() => done(), done);
   });
 }

@@ -1,13 +1,26 @@
 // Idempotency-Key on every POST of the API (services/idempotency.service.ts has the rules). It runs after auth
 // and validation: a request that fails either is not kept (Stripe's semantics), so a fixed retry can reuse
 // its key. The response is kept as sent (status, content type, body) and replayed byte for byte.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// The hooks are the POST routes' own (added as each route is declared): a GET pays nothing for them.
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onResponseHookHandler,
+  onSendHookHandler,
+  preHandlerHookHandler,
+} from 'fastify';
 import type { HeldKey, IdempotencyService } from '../../services/idempotency.service.js';
 
 const held = new WeakMap<FastifyRequest, { key: HeldKey; done: boolean }>();
 
+/** A route's hooks of one kind with `first` ahead of the route's own. */
+function before<T>(first: T, own: T | T[] | undefined): T[] {
+  return [first, ...(own === undefined ? [] : Array.isArray(own) ? own : [own])];
+}
+
 export function registerIdempotency(app: FastifyInstance, idempotency: IdempotencyService): void {
-  app.addHook('preHandler', async (req, reply) => {
+  const preHandler = async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.method !== 'POST' || !req.auth) return;
     const header = req.headers['idempotency-key'];
     if (header === undefined) return;
@@ -20,9 +33,9 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
       return reply.send(body);
     }
     held.set(req, { key: begun.held, done: false });
-  });
+  };
 
-  app.addHook('onSend', async (req, reply, payload) => {
+  const onSend = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const h = held.get(req);
     if (!h || h.done) return payload;
     h.done = true;
@@ -38,14 +51,22 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
       req.log.error({ err, reqId: req.id }, 'could not record the Idempotency-Key response');
     }
     return payload;
-  });
+  };
 
   // a request that ended without a response (connection dropped) gives its key back
-  app.addHook('onResponse', async (req) => {
+  const onResponse = async (req: FastifyRequest) => {
     const h = held.get(req);
     if (h && !h.done) {
       h.done = true;
       await h.key.release().catch(() => {});
     }
+  };
+
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.includes('POST')) return;
+    route.preHandler = before(preHandler as preHandlerHookHandler, route.preHandler);
+    route.onSend = before(onSend as onSendHookHandler, route.onSend);
+    route.onResponse = before(onResponse as onResponseHookHandler, route.onResponse);
   });
 }

@@ -7,8 +7,11 @@ import type { RateLimiter } from '../../lib/rate-limit.js';
 
 export function registerRateLimit(app: FastifyInstance, limiter: RateLimiter): void {
   if (!limiter.enabled) return;
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.auth) return;
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!req.auth) {
+      done();
+      return;
+    }
     const d = limiter.take(req.auth.keyId);
     reply.header('ratelimit-limit', String(d.limit));
     reply.header('ratelimit-remaining', String(d.remaining));
@@ -16,10 +19,14 @@ export function registerRateLimit(app: FastifyInstance, limiter: RateLimiter): v
     reply.header('ratelimit-policy', d.policy);
     if (!d.allowed) {
       reply.header('retry-after', String(d.retryAfterSeconds));
-      throw new AppError(
-        'rate_limited',
-        `Too many requests for this API key; retry in ${d.retryAfterSeconds} s (limit: ${d.limit} at once, refilled over ${d.policy.split('w=')[1]} s).`,
+      done(
+        new AppError(
+          'rate_limited',
+          `Too many requests for this API key; retry in ${d.retryAfterSeconds} s (limit: ${d.limit} at once, refilled over ${d.policy.split('w=')[1]} s).`,
+        ),
       );
+      return;
     }
+    done();
   });
 }
