@@ -2,7 +2,7 @@
 // only cli/ binds the configured ports.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, preValidationHookHandler } from 'fastify';
 import Fastify, { type FastifyInstance, type FastifyServerFactory, LogController } from 'fastify';
 import sjson from 'secure-json-parse';
 import type { AppContext } from '../app-context.js';
@@ -13,6 +13,7 @@ import { registerAuth, sessionRules } from './plugins/auth.js';
 import { frameworkErrors, registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerIdempotency } from './plugins/idempotency.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
+import { hooksBefore } from './route-hooks.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { automationsRoutes } from './routes/automations.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
@@ -151,8 +152,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   app.addHook('onRoute', (r) => {
     const methods = Array.isArray(r.method) ? r.method : [r.method];
     if (!methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) return;
-    const own = r.preValidation;
-    r.preValidation = [versionFromBody, ...(own === undefined ? [] : Array.isArray(own) ? own : [own])];
+    r.preValidation = hooksBefore<preValidationHookHandler>(versionFromBody, r.preValidation);
   });
 
   const routes = new Map<string, Set<string>>();

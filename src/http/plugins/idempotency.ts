@@ -11,13 +11,9 @@ import type {
   preHandlerHookHandler,
 } from 'fastify';
 import type { HeldKey, IdempotencyService } from '../../services/idempotency.service.js';
+import { hooksBefore } from '../route-hooks.js';
 
 const held = new WeakMap<FastifyRequest, { key: HeldKey; done: boolean }>();
-
-/** A route's hooks of one kind with `first` ahead of the route's own. */
-function before<T>(first: T, own: T | T[] | undefined): T[] {
-  return [first, ...(own === undefined ? [] : Array.isArray(own) ? own : [own])];
-}
 
 export function registerIdempotency(app: FastifyInstance, idempotency: IdempotencyService): void {
   const preHandler = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -65,8 +61,8 @@ export function registerIdempotency(app: FastifyInstance, idempotency: Idempoten
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.includes('POST')) return;
-    route.preHandler = before(preHandler as preHandlerHookHandler, route.preHandler);
-    route.onSend = before(onSend as onSendHookHandler, route.onSend);
-    route.onResponse = before(onResponse as onResponseHookHandler, route.onResponse);
+    route.preHandler = hooksBefore(preHandler as preHandlerHookHandler, route.preHandler);
+    route.onSend = hooksBefore(onSend as onSendHookHandler, route.onSend);
+    route.onResponse = hooksBefore(onResponse as onResponseHookHandler, route.onResponse);
   });
 }
