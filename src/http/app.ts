@@ -148,10 +148,10 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   });
 
   // A version key inside a JSON body (Go SDK 1.0) is a hint, not a field: taken and removed before
-  // validation. Only routes that take a body run it.
+  // validation. Routes of methods that may carry a body run it (DELETE included); GET and HEAD do not.
   app.addHook('onRoute', (r) => {
     const methods = Array.isArray(r.method) ? r.method : [r.method];
-    if (!methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) return;
+    if (methods.every((m) => m === 'GET' || m === 'HEAD')) return;
     r.preValidation = hooksBefore<preValidationHookHandler>(versionFromBody, r.preValidation);
   });
 

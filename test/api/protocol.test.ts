@@ -40,6 +40,30 @@ describe.each(testDatabases())('API protocol (%s)', (db) => {
       else expect(res.json.meta.type).toBe('list');
     });
 
+    it('takes a version hint from a JSON body on POST, PATCH and DELETE; a header wins over it', async () => {
+      const hint = { 'Accept-Version': '2025-08-20' };
+      const created = await t.request('/media', { method: 'POST', body: { ...hint, title: 'hinted' } });
+      expect(created.status, created.text).toBe(201);
+      expect(created.json).toMatchObject({ object: 'media', title: 'hinted' }); // bare: the hint applied
+      const id = created.json.id as string;
+      const patched = await t.request(`/media/${id}`, {
+        method: 'PATCH',
+        body: { ...hint, title: 'again' },
+        headers: { 'accept-version': '2025-07-01' },
+      });
+      expect(patched.status, `PATCH ${patched.text}`).toBe(200);
+      expect(patched.json.meta.version).toBe('2025-07-01'); // the header won
+      expect(patched.json.data.title).toBe('again'); // and the hint was no field
+      // node's client sends a DELETE body only with a length (no chunked encoding by default for DELETE)
+      const deleted = await t.request(`/media/${id}`, {
+        method: 'DELETE',
+        body: hint,
+        headers: { 'content-length': String(Buffer.byteLength(JSON.stringify(hint))) },
+      });
+      expect(deleted.status, `DELETE ${deleted.text}`).toBe(200);
+      expect(deleted.json.meta).toBeUndefined(); // bare
+    });
+
     it('lists carry limit/total/page/pages in G2 and Link headers in G3', async () => {
       for (let i = 0; i < 3; i++) await t.request('/media', { method: 'POST', body: { title: `m${i}` } });
       const g2 = await t.request('/media?limit=2&page=1');
