@@ -39,7 +39,13 @@ export function joinPath(folder: string | null, filename: string): string {
 }
 
 /** URL-encodes each segment of a sanitised path. */
+/** What encodeURIComponent leaves as it is, and `/`: a path made only of these needs no encoding. */
+const PLAIN_PATH = /^[A-Za-z0-9\-_.!~*'()/]*$/;
+
+/** Each segment of a path percent-encoded (encodeURIComponent), the slashes kept. */
 export function encodePath(path: string): string {
+  // most stored paths (ids, sanitized names) are plain: one test instead of a split, a map and a join
+  if (PLAIN_PATH.test(path)) return path;
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
