@@ -38,11 +38,10 @@ export function joinPath(folder: string | null, filename: string): string {
   return folder ? `${folder}/${filename}` : filename;
 }
 
-/** URL-encodes each segment of a sanitised path. */
 /** What encodeURIComponent leaves as it is, and `/`: a path made only of these needs no encoding. */
 const PLAIN_PATH = /^[A-Za-z0-9\-_.!~*'()/]*$/;
 
-/** Each segment of a path percent-encoded (encodeURIComponent), the slashes kept. */
+/** URL-encodes each segment of a sanitised path (encodeURIComponent), the slashes kept. */
 export function encodePath(path: string): string {
   // most stored paths (ids, sanitized names) are plain: one test instead of a split, a map and a join
   if (PLAIN_PATH.test(path)) return path;
