@@ -68,6 +68,8 @@ export type RunLog = (level: 'info' | 'warn' | 'error', msg: string, data?: Reco
 export interface RunContext {
   task: TaskRow;
   lease: Lease;
+  /** the input file's row as the claim read it, when the task had one then */
+  inputFile?: FileRow;
   /** aborted on cancel, lost lease or shutdown; carries a TaskAbortedError */
   signal: AbortSignal;
   /** the worker's throttled progress writer */
@@ -154,10 +156,15 @@ export class TaskRunService {
     return this.deps.tasks.dbNow();
   }
 
-  /** Claims a task and writes its task.processing event, in one transaction. */
-  async claim(req: ClaimRequest): Promise<{ task: TaskRow; lease: Lease } | undefined> {
+  /**
+   * Claims a task and writes its task.processing event, in one transaction, which also reads the task's
+   * input file row: the run starts without another round trip to the store (on SQLite, without waiting
+   * for another run's finishing transaction to let go of the connection).
+   */
+  async claim(req: ClaimRequest): Promise<{ task: TaskRow; lease: Lease; inputFile?: FileRow } | undefined> {
     const kinds = this.kindNames();
     if (kinds.length === 0) return undefined;
+    let inputFile: FileRow | undefined;
     const row = await this.deps.signals.transact(async (tx) => {
       const claimed = await this.deps.tasks.claim(
         {
@@ -170,10 +177,13 @@ export class TaskRunService {
         tx.db,
       );
       if (claimed) await this.deps.events.taskChanged(tx, 'task.processing', claimed);
+      if (claimed?.input_file_id) {
+        inputFile = await this.deps.media.getFile(claimed.project_id, claimed.input_file_id, tx.db);
+      }
       return claimed;
     });
     if (!row) return undefined;
-    return { task: row, lease: { id: row.id, workerId: row.worker_id!, attempt: row.attempts } };
+    return { task: row, lease: { id: row.id, workerId: row.worker_id!, attempt: row.attempts }, inputFile };
   }
 
   /** Extends the lease (and writes progress); false when the run no longer holds the task. */
@@ -238,7 +248,10 @@ export class TaskRunService {
 
       let input: RunnerContext['input'];
       if (task.input_file_id) {
-        const file = await deps.media.getFile(task.project_id, task.input_file_id);
+        const file =
+          run.inputFile?.id === task.input_file_id
+            ? run.inputFile
+            : await deps.media.getFile(task.project_id, task.input_file_id);
         if (!file) throw new PermanentTaskError(`The input file ${task.input_file_id} no longer exists.`);
         checkAccepts(def, file, Boolean(task.input_url));
         if (!file.blob_key) throw new PermanentTaskError('The input file has no stored bytes.');
@@ -290,6 +303,9 @@ export class TaskRunService {
             joinPath(sanitizeFolder(folder), sanitizeFilename(filename) ?? filename),
           ),
       });
+      // the slot is free: the worker's claim of the next task (and that task's way to its runner) goes
+      // first; this run's storing and finishing transaction follow a turn of the event loop later
+      await new Promise<void>((resolve) => setImmediate(resolve));
       throwIfAborted(signal);
       // storing overwrites this task's blob keys: make sure they are still ours to write, for a while yet
       // (the heartbeat keeps at least two thirds of the lease ahead; a shorter one is renewed first)

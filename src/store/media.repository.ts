@@ -359,8 +359,9 @@ export class MediaRepository {
   }
 
   async getFile(projectId: string, id: string, db: Db = this.db): Promise<FileRow | undefined> {
-    // straight on the connection when no transaction is open on it (see committedRead in db.ts)
-    if (this.fileById && db === this.db && !this.sqlite?.inTransaction) {
+    // straight on the connection when no transaction is open on it (see committedRead in db.ts), or
+    // inside the caller's own transaction, whose connection it is (see hotStatement)
+    if (this.fileById && (db === this.db ? !this.sqlite?.inTransaction : db.isTransaction)) {
       const a = this.fileById.get(projectId, id);
       return a && fileRowOf(a);
     }

@@ -17,6 +17,7 @@ import {
   type TaskRow,
   type TaskRunService,
 } from '../services/task-runs.service.js';
+import type { FileRow } from '../store/media.repository.js';
 
 export { TaskAbortedError };
 export type EngineLog = RunLog;
@@ -225,7 +226,7 @@ export class TaskEngine {
               await this.deps.runs.release(claimed.lease, this.clock());
               break;
             }
-            this.launch(claimed.task, claimed.lease);
+            this.launch(claimed.task, claimed.lease, claimed.inputFile);
           }
         } while (this.refill && this.active);
       } catch (err) {
@@ -248,7 +249,7 @@ export class TaskEngine {
     }
   }
 
-  private launch(task: TaskRow, lease: Lease): void {
+  private launch(task: TaskRow, lease: Lease, inputFile?: FileRow): void {
     const controller = new AbortController();
     const run: Run = { lease, controller, done: Promise.resolve(), busy: true };
     this.busy++;
@@ -266,6 +267,7 @@ export class TaskEngine {
       .execute({
         task,
         lease,
+        inputFile,
         signal: controller.signal,
         progress: this.progressReporter(lease, controller),
         now: () => this.clock(),

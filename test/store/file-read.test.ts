@@ -57,6 +57,21 @@ describe('the hot file read (sqlite)', () => {
     expect(back).toStrictEqual(copy);
   });
 
+  it("inside a flow's own transaction reads that transaction's rows, the same row the builder reads", async () => {
+    const all = await selectAll(file.id);
+    const copy = { ...all, id: 'file_CopyOfTheRow00002', path: 'copy2.png', blob_key: null };
+    await expect(
+      ctx.store.db.transaction().execute(async (trx) => {
+        await ctx.repos.media.insertFiles([copy], trx);
+        const inTx = await ctx.repos.media.getFile(file.project_id, copy.id, trx);
+        expect(inTx).toStrictEqual(copy);
+        expect(await ctx.repos.media.getFile('proj_other', copy.id, trx)).toBeUndefined();
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await ctx.repos.media.getFile(file.project_id, copy.id)).toBeUndefined();
+  });
+
   it('falls back to reading every column when the table has one the list does not know', async () => {
     await sql`alter table files add column extra text default 'kept'`.execute(ctx.store.db);
     const repo = new MediaRepository(ctx.store.db, ctx.store.sqlite);

@@ -58,6 +58,33 @@ describe.each(testDatabases())('task engine (%s)', (db) => {
     return t.ctx.store.db.selectFrom('files').selectAll().where('created_by', '=', taskId).execute();
   }
 
+  it('hands each run the input file row its claim read: the run does not read it again', async () => {
+    const file = await inputFile();
+    const { task } = await t.ctx.tasks.create(auth, { kind: 'note', file_id: file.id });
+    const getFile = vi.spyOn(t.ctx.repos.media, 'getFile');
+    try {
+      await t.ctx.createWorker().runUntilIdle();
+      expect((await row(task.id)).status).toBe('completed');
+      // one read, in the claim's transaction (its `db` is the transaction's); none outside it
+      const reads = getFile.mock.calls.filter((c) => c[1] === file.id);
+      expect(reads).toHaveLength(1);
+      expect(reads[0][2]?.isTransaction).toBe(true);
+    } finally {
+      getFile.mockRestore();
+    }
+    expect(rec.runs.map((r) => r.id)).toContain(task.id);
+  });
+
+  it('a run whose input file was deleted after its claim fails with a clear error', async () => {
+    const file = await inputFile();
+    const { task } = await t.ctx.tasks.create(auth, { kind: 'note', file_id: file.id });
+    await t.ctx.store.db.deleteFrom('files').where('id', '=', file.id).execute();
+    await t.ctx.createWorker().runUntilIdle();
+    const failed = await row(task.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/no longer exists/);
+  });
+
   it('retries a transient failure with a fresh attempt and keeps the last error while waiting', async () => {
     const file = await inputFile();
     const { task } = await t.ctx.tasks.create(auth, { kind: 'flaky2', file_id: file.id });
@@ -295,6 +322,42 @@ describe.each(testDatabases())('task engine (%s)', (db) => {
       releaseStores();
     }
   });
+
+  // on SQLite the claim's statements run synchronously once it has the connection, so the order is exact;
+  // on PostgreSQL both flows wait on round trips and interleave as the network has them
+  it.runIf(db === 'sqlite')(
+    'claims the next task before it finishes the last one: the finishing waits a turn of the event loop',
+    async () => {
+      const file = await inputFile();
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        ids.push((await t.ctx.tasks.create(auth, { kind: 'note', file_id: file.id })).task.id);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const order: string[] = [];
+      const { tasks } = t.ctx.repos;
+      const claim = tasks.claim.bind(tasks);
+      const holds = tasks.holds.bind(tasks);
+      const spies = [
+        vi.spyOn(tasks, 'claim').mockImplementation(async (...args) => {
+          const row = await claim(...args);
+          if (row) order.push(`claim ${ids.indexOf(row.id)}`);
+          return row;
+        }),
+        vi.spyOn(tasks, 'holds').mockImplementation(async (lease, until) => {
+          order.push(`finish ${ids.indexOf(lease.id)}`);
+          return holds(lease, until);
+        }),
+      ];
+      try {
+        expect(await t.ctx.createWorker({ concurrency: 1 }).runUntilIdle()).toBe(3);
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+      }
+      // one slot: the next task is claimed before the last one's outputs are stored and its end written
+      expect(order).toEqual(['claim 0', 'claim 1', 'finish 0', 'claim 2', 'finish 1', 'finish 2']);
+    },
+  );
 
   it('keeps one project within its concurrency limit while another runs beside it', async () => {
     const project = await t.ctx.projects.createProject(`busy-${Date.now()}`);
