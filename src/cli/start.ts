@@ -60,6 +60,11 @@ export async function startServer(config: Config): Promise<Running> {
     ctx.log.warn({ err: err.message }, 'temp sweeper failed'),
   );
   stops.push(async () => stopTempSweeper());
+  // every role: the event log kept for MEDIARY_EVENT_RETENTION_DAYS, pruned now and every hour
+  const stopEventPruner = ctx.events.startPruner(60 * 60_000, (err) =>
+    ctx.log.warn({ err: err.message }, 'event pruning failed'),
+  );
+  stops.push(async () => stopEventPruner());
   if (config.role !== 'api') {
     // task webhooks: sends from the outbox; close() lets attempts in flight finish (bounded by the timeout)
     ctx.startWebhookDispatcher();

@@ -5,6 +5,7 @@
 import type { Config } from '../config.js';
 import { notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import { every } from '../lib/periodic.js';
 import { strictlyIncreasingNow } from '../lib/time.js';
 import type { AutomationRow, AutomationsRepository } from '../store/automations.repository.js';
 import type { EventCursor, EventFilter, EventRow, EventsRepository } from '../store/events.repository.js';
@@ -252,8 +253,17 @@ export class EventsService {
   }
 
   /** Deletes events past the retention period (MEDIARY_EVENT_RETENTION_DAYS). */
-  prune(now = Date.now()): Promise<number> {
+  prune(now = Date.now(), batch?: number): Promise<number> {
     const cutoff = new Date(now - this.deps.config.events.retentionDays * 86_400_000).toISOString();
-    return this.deps.repo.prune(cutoff);
+    return this.deps.repo.prune(cutoff, batch);
+  }
+
+  /**
+   * Prunes now and then every `everyMs` (`mediary start` runs it in every process: a prune that finds
+   * nothing costs one indexed read, and two processes pruning at once delete each row once); the returned
+   * function stops it.
+   */
+  startPruner(everyMs: number, onError: (err: Error) => void): () => void {
+    return every(everyMs, () => this.prune(), onError, { now: true });
   }
 }

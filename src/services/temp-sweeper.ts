@@ -4,6 +4,7 @@
 // a killed process never gets there. Chunked and tus uploads have their own sweeper (uploads.service.ts).
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { every } from '../lib/periodic.js';
 import type { TasksRepository } from '../store/tasks.repository.js';
 import { SPARE_DIR } from './work-dirs.js';
 
@@ -52,19 +53,6 @@ export class TempSweeper {
 
   /** Sweeps now and then every `everyMs`; the returned function stops it. */
   start(everyMs: number, onError: (err: Error) => void): () => void {
-    let running = false;
-    const tick = () => {
-      if (running) return;
-      running = true;
-      this.sweep()
-        .catch((err) => onError(err as Error))
-        .finally(() => {
-          running = false;
-        });
-    };
-    tick();
-    const timer = setInterval(tick, everyMs);
-    timer.unref();
-    return () => clearInterval(timer);
+    return every(everyMs, () => this.sweep(), onError, { now: true });
   }
 }

@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
+import { every } from '../lib/periodic.js';
 import { isoPlus, now } from '../lib/time.js';
 import type { FileRow, MediaRepository } from '../store/media.repository.js';
 import { isUniqueViolation, type UploadRow, type UploadsRepository } from '../store/uploads.repository.js';
@@ -558,18 +559,7 @@ export class UploadsService {
     intervalMs?: number,
     onError: (err: Error) => void = (err) => process.stderr.write(`upload sweeper: ${err.message}\n`),
   ): () => void {
-    const every = intervalMs ?? Math.min(10 * 60_000, Math.max(1000, this.ttlMs / 4));
-    let running = false;
-    const timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      this.sweep()
-        .catch((err) => onError(err as Error))
-        .finally(() => {
-          running = false;
-        });
-    }, every);
-    timer.unref();
-    return () => clearInterval(timer);
+    const everyMs = intervalMs ?? Math.min(10 * 60_000, Math.max(1000, this.ttlMs / 4));
+    return every(everyMs, () => this.sweep(), onError);
   }
 }

@@ -149,10 +149,25 @@ export class EventsRepository {
       .execute();
   }
 
-  /** Deletes events created before `beforeIso`; returns how many. */
-  async prune(beforeIso: string): Promise<number> {
-    const res = await this.db.deleteFrom('events').where('created', '<', beforeIso).executeTakeFirst();
-    return Number(res.numDeletedRows);
+  /**
+   * Deletes events created before `beforeIso`, oldest first, `batch` rows per statement (each its own short
+   * transaction, so a first prune of a large log never holds SQLite's write lock for long); returns how many.
+   */
+  async prune(beforeIso: string, batch = 5000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const res = await this.db
+        .deleteFrom('events')
+        .where('id', 'in', (eb) =>
+          eb.selectFrom('events').select('id').where('created', '<', beforeIso).orderBy('created').limit(batch),
+        )
+        .executeTakeFirst();
+      const n = Number(res.numDeletedRows);
+      total += n;
+      if (n < batch) return total;
+      // let other work use the connection between batches
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   /** For tests and metrics. */

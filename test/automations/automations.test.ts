@@ -530,6 +530,26 @@ describe.each(testDatabases())('automations and workflows (%s)', (db) => {
       expect(await t.ctx.events.prune(Date.now() + 31 * 86_400_000)).toBe(Number(before.n));
       expect((await t.request('GET', '/events')).json).toEqual([]);
     });
+
+    it('prunes a large backlog in batches, oldest first, and keeps what is still within the retention', async () => {
+      await ingest();
+      const fresh = await t.ctx.store.db.selectFrom('events').select('id').execute();
+      expect(fresh.length).toBeGreaterThan(0);
+      const auth = (await t.ctx.projects.authenticate(t.key))!;
+      const old = Array.from({ length: 7 }, (_, i) => ({
+        id: `evt_OldEventNumber000${i}`,
+        project_id: auth.projectId,
+        kind: 'file.created',
+        data: '{}',
+        created: new Date(Date.now() - (40 + i) * 86_400_000).toISOString(),
+      }));
+      await t.ctx.store.db.insertInto('events').values(old).execute();
+      // batches of 3: 3 + 3 + 1
+      expect(await t.ctx.events.prune(Date.now(), 3)).toBe(7);
+      const left = await t.ctx.store.db.selectFrom('events').select('id').execute();
+      expect(left.map((e) => e.id).sort()).toEqual(fresh.map((e) => e.id).sort());
+      expect(await t.ctx.events.prune(Date.now(), 3)).toBe(0);
+    });
   });
 
   describe('webhook endpoints', () => {
