@@ -159,7 +159,12 @@ export class EventsRepository {
       const res = await this.db
         .deleteFrom('events')
         .where('id', 'in', (eb) =>
-          eb.selectFrom('events').select('id').where('created', '<', beforeIso).orderBy('created').limit(batch),
+          eb
+            .selectFrom('events')
+            .select('id')
+            .where('created', '<', beforeIso)
+            .orderBy('created')
+            .limit(batch),
         )
         .executeTakeFirst();
       const n = Number(res.numDeletedRows);
