@@ -36,7 +36,7 @@ import { webhookHeaders } from './webhook-signature.js';
 import { WorkDirs } from './work-dirs.js';
 import type { WorkflowsService } from './workflows.service.js';
 
-export type { Lease, SignalMessage, TaskRow };
+export type { FileRow, Lease, SignalMessage, TaskRow };
 
 export type AbortReason = 'cancelled' | 'lease_lost' | 'shutdown';
 

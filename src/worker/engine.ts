@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import { randomBase62 } from '../lib/ids.js';
 import {
+  type FileRow,
   type Lease,
   type RunContext,
   type RunLog,
@@ -17,7 +18,6 @@ import {
   type TaskRow,
   type TaskRunService,
 } from '../services/task-runs.service.js';
-import type { FileRow } from '../store/media.repository.js';
 
 export { TaskAbortedError };
 export type EngineLog = RunLog;
