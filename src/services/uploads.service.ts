@@ -360,17 +360,16 @@ export class UploadsService {
       await rename(join(dir, chunks[0][2]), assembled);
       return assembled;
     }
-    const out = createWriteStream(assembled);
-    const closed = new Promise<void>((resolve, reject) => {
-      out.on('close', resolve);
-      out.on('error', reject);
-    });
-    for (const [, , part] of chunks) {
-      await pipeline(createReadStream(join(dir, part)), out, { end: false });
-      await rm(join(dir, part), { force: true });
+    // one pipeline over every part in turn (a pipeline per part into one open stream left a pair of
+    // listeners on it per part: a warning past ten parts, and thousands on a large upload); each part is
+    // removed once it has been read
+    async function* parts() {
+      for (const [, , part] of chunks) {
+        yield* createReadStream(join(dir, part));
+        await rm(join(dir, part), { force: true });
+      }
     }
-    out.end();
-    await closed;
+    await pipeline(parts, createWriteStream(assembled));
     return assembled;
   }
 

@@ -89,6 +89,29 @@ describe.each(testDatabases())('chunked upload (%s)', (db) => {
     expect(await listAll(join(t.dataDir, 'tmp', 'uploads'))).toEqual([]);
   });
 
+  it('many chunks join into the exact bytes, without piling listeners onto the joined file', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const bytes = wav(64_000, 2);
+      const parts = split(bytes.length, 24);
+      expect(parts.length).toBe(24);
+      for (const [i, [s, e]] of parts.entries()) {
+        const r = await chunk('chunks/many.wav', bytes, s, e);
+        expect(r.status).toBe(i < parts.length - 1 ? 202 : 201);
+      }
+      const back = await t.send(`/${t.projectId}/chunks/many.wav`);
+      expect(back.body.equals(bytes)).toBe(true);
+      expect(await listAll(join(t.dataDir, 'tmp', 'uploads'))).toEqual([]);
+      // process warnings are emitted on the next tick
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.includes('MaxListenersExceeded'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('chunks in parallel: exactly one 201, even when the last two arrive together', async () => {
     for (let round = 0; round < 3; round++) {
       const bytes = wav(80_000, 5 + round);
