@@ -52,8 +52,20 @@ export function fmt(n: number, digits = 0): string {
 
 /** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat; NaN off Linux. */
 export function processCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU time (ms) of this process's main thread alone (the event loop: JavaScript, SQLite, the synchronous
+ * part of native calls), from /proc/self/task/<pid>/stat; NaN off Linux.
+ */
+export function mainThreadCpuMs(): number {
+  return statCpuMs(`/proc/self/task/${process.pid}/stat`);
+}
+
+function statCpuMs(path: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;

@@ -22,7 +22,7 @@ import { sniffFile } from '../src/media/sniff.js';
 import { planVideo } from '../src/media/video-args.js';
 import { imageKind } from '../src/runners/image.runner.js';
 import type { TaskKindDefinition } from '../src/runners/runner.js';
-import { fmt, loadAverage, median, type SuiteResult, spread } from './lib.js';
+import { fmt, loadAverage, mainThreadCpuMs, median, type SuiteResult, spread } from './lib.js';
 
 const VIDEO_RUNS = Number(process.env.BENCH_VIDEO_RUNS ?? 9);
 const IMAGE_RUNS = Number(process.env.BENCH_IMAGE_RUNS ?? 21);
@@ -291,6 +291,8 @@ interface Rate {
   rate: number;
   /** CPU of this process (all threads: JS, libvips, SQLite) per task, ms */
   cpuMs: number;
+  /** CPU of the main thread alone per task, ms: the engine's bookkeeping plus sharp's synchronous calls */
+  mainMs: number;
 }
 
 async function throughput(def: TaskKindDefinition, slots: number): Promise<Rate> {
@@ -307,8 +309,10 @@ async function throughput(def: TaskKindDefinition, slots: number): Promise<Rate>
     const engine = ctx.createWorker({ concurrency: slots });
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpuMs();
     const ran = await engine.runUntilIdle();
     const cpu = process.cpuUsage(cpu0);
+    const mainMs = mainThreadCpuMs() - main0;
     const seconds = (performance.now() - t0) / 1000;
     await engine.stop();
     const failed = await ctx.store.db
@@ -317,7 +321,7 @@ async function throughput(def: TaskKindDefinition, slots: number): Promise<Rate>
       .where('status', '!=', 'completed')
       .execute();
     if (failed.length > 0) throw new Error(`${failed.length} tasks did not complete: ${failed[0].error}`);
-    return { rate: ran / seconds, cpuMs: (cpu.user + cpu.system) / 1000 / ran };
+    return { rate: ran / seconds, cpuMs: (cpu.user + cpu.system) / 1000 / ran, mainMs: mainMs / ran };
   } finally {
     await ctx.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -328,6 +332,7 @@ async function throughput(def: TaskKindDefinition, slots: number): Promise<Rate>
 async function sharpAlone(path: string, dir: string, parallel: number): Promise<Rate> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
@@ -341,6 +346,7 @@ async function sharpAlone(path: string, dir: string, parallel: number): Promise<
   return {
     rate: RESIZE_TASKS / ((performance.now() - t0) / 1000),
     cpuMs: (cpu.user + cpu.system) / 1000 / RESIZE_TASKS,
+    mainMs: (mainThreadCpuMs() - main0) / RESIZE_TASKS,
   };
 }
 
@@ -388,6 +394,7 @@ export async function benchTasks(): Promise<SuiteResult> {
   await rm(dir, { recursive: true, force: true });
   const rates = (k: string) => tp[k].map((x) => x.rate);
   const cpus = (k: string) => tp[k].map((x) => x.cpuMs);
+  const mains = (k: string) => tp[k].map((x) => x.mainMs);
   const ratio = (a: string, b: string, f: (x: Rate) => number) => tp[a].map((x, i) => f(x) / f(tp[b][i]));
   const one = median(rates('one'));
   const two = median(rates('two'));
@@ -402,6 +409,8 @@ export async function benchTasks(): Promise<SuiteResult> {
       `sharp alone ${spread(rates('raw1'), 1, '/s')}, CPU ${spread(cpus('raw1'), 2, ' ms')}/resize\n` +
       `  2 slots ${spread(rates('two'), 1, '/s')}, CPU ${spread(cpus('two'), 2, ' ms')}/task; ` +
       `sharp 2 at a time ${spread(rates('raw2'), 1, '/s')}, CPU ${spread(cpus('raw2'), 2, ' ms')}/resize\n` +
+      `  main thread alone (event loop: bookkeeping, SQLite, sharp's synchronous calls), 2 slots: ` +
+      `${spread(mains('two'), 2, ' ms')}/task; sharp 2 at a time ${spread(mains('raw2'), 2, ' ms')}/resize\n` +
       `  ratios (per round): 1 slot ${spread(ratio1, 2)}, 2 slots ${spread(ratio2, 2)}, CPU per task (2 slots) ${spread(cpuRatio2, 2)}\n`,
   );
 
@@ -466,6 +475,12 @@ export async function benchTasks(): Promise<SuiteResult> {
         `${fmt(median(cpus('two')), 2)} ms`,
         `sharp ${fmt(median(cpus('raw2')), 2)} ms`,
         `${spread(cpuRatio2, 2)}×`,
+      ],
+      [
+        `… of it on the main thread`,
+        `${fmt(median(mains('two')), 2)} ms`,
+        `sharp ${fmt(median(mains('raw2')), 2)} ms`,
+        `+${fmt(median(mains('two')) - median(mains('raw2')), 2)} ms: the engine's own work`,
       ],
     ],
     tasksPerSec1: one,
