@@ -53,6 +53,9 @@ async function context(
     MEDIARY_WORKER_CONCURRENCY: String(concurrency),
   });
   const ctx = await createContext(config, { kinds });
+  // as `mediary start` does: WAL checkpoints on their own thread (BENCH_INLINE_CHECKPOINTS=1 leaves them
+  // to SQLite's commits, for comparison)
+  if (!process.env.BENCH_INLINE_CHECKPOINTS) ctx.store.startCheckpointer?.();
   await ctx.projects.bootstrap(config.initialApiKey);
   return ctx;
 }

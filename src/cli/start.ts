@@ -60,6 +60,10 @@ export async function startServer(config: Config): Promise<Running> {
     ctx.log.warn({ err: err.message }, 'temp sweeper failed'),
   );
   stops.push(async () => stopTempSweeper());
+  // every role, on SQLite: WAL checkpoints (two fsyncs each) on a thread of their own, not in some commit
+  ctx.store.startCheckpointer?.({
+    onError: (message) => ctx.log.warn({ err: message }, 'SQLite checkpoint failed'),
+  });
   // every role: the event log kept for MEDIARY_EVENT_RETENTION_DAYS, pruned now and every hour
   const stopEventPruner = ctx.events.startPruner(60 * 60_000, (err) =>
     ctx.log.warn({ err: err.message }, 'event pruning failed'),

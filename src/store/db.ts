@@ -14,6 +14,7 @@ import {
   SqliteDriver,
 } from 'kysely';
 import pg from 'pg';
+import { type Checkpointer, startCheckpointer } from './checkpointer.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -28,6 +29,11 @@ export interface Store {
   sqlite?: SQLite.Database;
   /** the schema on PostgreSQL (from ?schema=), for LISTEN/NOTIFY channel names */
   pgSchema?: string;
+  /**
+   * SQLite in a file: moves WAL checkpoints to a thread of their own (checkpointer.ts; `mediary start` does
+   * this); close() stops it. Undefined on PostgreSQL and for an in-memory database.
+   */
+  startCheckpointer?(opts?: { everyMs?: number; onError?: (message: string) => void }): Checkpointer;
   close(): Promise<void>;
 }
 
@@ -153,7 +159,24 @@ export function openStore(databaseUrl: string): Store {
     const db = new Kysely<Database>({
       dialect: new ImmediateSqliteDialect({ database: cachingStatements(sqlite) }),
     });
-    return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+    let checkpointer: Checkpointer | undefined;
+    return {
+      db,
+      dialect: 'sqlite',
+      sqlite,
+      startCheckpointer:
+        path === ':memory:'
+          ? undefined
+          : (opts) => {
+              checkpointer ??= startCheckpointer(sqlite, path, opts);
+              return checkpointer;
+            },
+      close: async () => {
+        // the thread first, then the main connection, which (closing last) checkpoints the rest and removes the WAL
+        await checkpointer?.stop();
+        await db.destroy();
+      },
+    };
   }
   const url = new URL(databaseUrl);
   const schema = url.searchParams.get('schema') ?? undefined;
