@@ -11,6 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import SQLite from 'better-sqlite3';
 import sharp from 'sharp';
 import { createContext } from '../src/app-context.js';
 import { loadConfig } from '../src/config.js';
@@ -150,7 +151,7 @@ export async function benchApi(): Promise<SuiteResult> {
     // an arm left out by BENCH_ARMS has no samples (its ratios print as NaN)
     const of = (name: string) => samples.get(name) ?? [];
     const perRound = (a: string, b: string, f: (s: Sample) => number) =>
-      of(a).map((s, i) => f(s) / f(of(b)[i]));
+      of(a).map((s, i) => (of(b)[i] ? f(s) / f(of(b)[i]) : Number.NaN));
     const cpuRatio = perRound('files', 'helloSame', (s) => s.cpuUs);
     const cpuRatioSmall = perRound('files', 'hello', (s) => s.cpuUs);
     const rpsRatio = perRound('files', 'helloSame', (s) => s.rps);
@@ -178,8 +179,11 @@ export async function benchApi(): Promise<SuiteResult> {
         )}\n`,
       );
     }
+    const floor = readFloor(join(dataDir, 'mediary.db'), auth!.projectId, file.id);
     process.stdout.write(
-      `  CPU per request, mediary ÷ same-body hello-world: ${spread(cpuRatio, 2)} (aim ≤ 1.3)\n` +
+      `  the route's file read alone, prepared, in a loop: ${fmt(floor.rowUs, 2)} µs (of it the WAL read lock ` +
+        `${fmt(floor.rowUs - floor.rowInTxUs, 2)} µs, the row's values ${fmt(floor.rowInTxUs - floor.idInTxUs, 2)} µs)\n` +
+        `  CPU per request, mediary ÷ same-body hello-world: ${spread(cpuRatio, 2)} (aim ≤ 1.3)\n` +
         `  req/s, mediary ÷ same-body hello-world: ${spread(rpsRatio, 2)}\n`,
     );
     const cpu = (n: string) => median(of(n).map((s) => s.cpuUs));
@@ -214,6 +218,42 @@ export async function benchApi(): Promise<SuiteResult> {
     await stopChild(api);
     await stopChild(hello);
     await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+export interface ReadFloor {
+  /** the file row (every column) by primary key, as the route reads it: its own read transaction */
+  rowUs: number;
+  /** the same read inside an open transaction: no WAL read lock taken per read */
+  rowInTxUs: number;
+  /** the id column alone inside a transaction: the lookup without the row's values */
+  idInTxUs: number;
+}
+
+/**
+ * What the route's file read costs at the least: the prepared statement in a tight loop (hot caches), on
+ * the seeded database. The differences say where it goes: the WAL read lock every read outside a
+ * transaction takes and drops (system calls), and making the row's values JavaScript values.
+ */
+export function readFloor(dbPath: string, projectId: string, fileId: string, n = 100_000): ReadFloor {
+  const db = new SQLite(dbPath, { fileMustExist: true });
+  try {
+    const row = db.prepare('select * from files where project_id = ? and id = ?').raw();
+    const id = db.prepare('select id from files where project_id = ? and id = ?').raw();
+    const time = (f: () => void) => {
+      f(); // warm
+      const t0 = process.hrtime.bigint();
+      f();
+      return Number(process.hrtime.bigint() - t0) / 1000 / n;
+    };
+    const loop = (s: SQLite.Statement) => () => {
+      for (let i = 0; i < n; i++) s.get(projectId, fileId);
+    };
+    const inTx = (s: SQLite.Statement) => () => db.transaction(loop(s))();
+    const times = (f: () => void) => median([time(f), time(f), time(f)]);
+    return { rowUs: times(loop(row)), rowInTxUs: times(inTx(row)), idInTxUs: times(inTx(id)) };
+  } finally {
+    db.close();
   }
 }
 
