@@ -29,6 +29,10 @@ const IMAGE_RUNS = Number(process.env.BENCH_IMAGE_RUNS ?? 21);
 const LATENCY_TASKS = Number(process.env.BENCH_LATENCY_TASKS ?? 300);
 const RESIZE_TASKS = Number(process.env.BENCH_RESIZE_TASKS ?? 200);
 const THROUGHPUT_ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 5);
+// the 12-MP photo of issue 14's table: one task against sharp, and a queue of them on 2 slots
+const PHOTO_RUNS = Number(process.env.BENCH_PHOTO_RUNS ?? 9);
+const PHOTO_TASKS = Number(process.env.BENCH_PHOTO_TASKS ?? 40);
+const PHOTO_ROUNDS = Number(process.env.BENCH_PHOTO_ROUNDS ?? 3);
 
 const VIDEO_SECONDS = 12;
 const VIDEO_OPTIONS = { width: 640 };
@@ -71,6 +75,35 @@ async function smallJpeg(path: string): Promise<void> {
       },
     ])
     .jpeg()
+    .toFile(path);
+}
+
+/**
+ * A 12-MP (4000×3000) JPEG that decodes like a photo: sensor-like noise over gradients and shapes at
+ * quality 90 (a flat picture would decode far faster than any camera's).
+ */
+export async function photoJpeg(path: string): Promise<void> {
+  const svg = Buffer.from(
+    `<svg width="4000" height="3000" xmlns="http://www.w3.org/2000/svg">
+      <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">
+        <stop offset="0" stop-color="#2a5d8f"/><stop offset="0.5" stop-color="#e0b36a"/><stop offset="1" stop-color="#3b2f2a"/>
+      </linearGradient></defs>
+      <rect width="4000" height="3000" fill="url(#g)" opacity="0.75"/>
+      <circle cx="1300" cy="1200" r="700" fill="#c4462f" opacity="0.6"/>
+      <rect x="2300" y="900" width="1200" height="1600" fill="#1f6b3a" opacity="0.5"/>
+    </svg>`,
+  );
+  await sharp({
+    create: {
+      width: 4000,
+      height: 3000,
+      channels: 3,
+      background: '#808080',
+      noise: { type: 'gaussian', mean: 128, sigma: 24 },
+    },
+  })
+    .composite([{ input: svg, blend: 'overlay' }])
+    .jpeg({ quality: 90 })
     .toFile(path);
 }
 
@@ -133,6 +166,8 @@ interface Comparison {
   direct: number;
   /** median of the per-round differences (task − direct, measured side by side): the overhead */
   extra: number;
+  /** task ÷ direct, per round */
+  ratios: number[];
   runs: number;
 }
 
@@ -145,6 +180,8 @@ async function compare(
   runs: number,
   /** does the work directly and returns the ms of the part that is the baseline */
   direct: (inPath: string, outPath: string) => Promise<number>,
+  /** writes the image input (default: a 1920×1080 test pattern) */
+  makeImage?: (path: string) => Promise<void>,
 ): Promise<Comparison> {
   const dataDir = await mkdtemp(join(tmpdir(), `mediary-bench-${what}-`));
   const ctx = await context(dataDir, [], 1);
@@ -157,6 +194,8 @@ async function compare(
         ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest'],
         inPath,
       ]);
+    } else if (makeImage) {
+      await makeImage(inPath);
     } else {
       // a detailed picture (test pattern), not a flat one: decode cost like a photo's
       await ffmpegSync([
@@ -200,7 +239,8 @@ async function compare(
     }
     await app.close();
     const extra = median(tasks.map((t, i) => t - directs[i]));
-    return { task: median(tasks), direct: median(directs), extra, runs };
+    const ratios = tasks.map((t, i) => t / directs[i]);
+    return { task: median(tasks), direct: median(directs), extra, ratios, runs };
   } finally {
     await ctx.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -237,12 +277,17 @@ function sharpResize(path: string) {
   return sharp(path).rotate().resize({ width: 320 }).webp({ quality: 80 });
 }
 
-function imageVsSharp(): Promise<Comparison> {
-  return compare('image', IMAGE_RUNS, async (inPath, outPath) => {
-    const t0 = performance.now();
-    await sharpResize(inPath).toFile(outPath);
-    return performance.now() - t0;
-  });
+function imageVsSharp(runs = IMAGE_RUNS, makeImage?: (path: string) => Promise<void>): Promise<Comparison> {
+  return compare(
+    'image',
+    runs,
+    async (inPath, outPath) => {
+      const t0 = performance.now();
+      await sharpResize(inPath).toFile(outPath);
+      return performance.now() - t0;
+    },
+    makeImage,
+  );
 }
 
 async function latency(): Promise<{ p50: number; p99: number }> {
@@ -298,15 +343,19 @@ interface Rate {
   mainMs: number;
 }
 
-async function throughput(def: TaskKindDefinition, slots: number): Promise<Rate> {
+async function throughput(
+  def: TaskKindDefinition,
+  slots: number,
+  /** the input every task resizes (copied in and ingested) */
+  input: string,
+  count = RESIZE_TASKS,
+): Promise<Rate> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mediary-bench-tasks-'));
   const ctx = await context(dataDir, [def], slots);
   try {
-    const seed = join(dataDir, 'seed.jpg');
-    await smallJpeg(seed);
-    const fileId = await ingest(ctx, seed);
+    const fileId = await ingest(ctx, input);
     const auth = (await ctx.projects.authenticate(KEY))!;
-    for (let i = 0; i < RESIZE_TASKS; i++) {
+    for (let i = 0; i < count; i++) {
       await ctx.tasks.create(auth, { kind: def.kind, file_id: fileId, ...IMAGE_OPTIONS });
     }
     const engine = ctx.createWorker({ concurrency: slots });
@@ -332,24 +381,28 @@ async function throughput(def: TaskKindDefinition, slots: number): Promise<Rate>
 }
 
 /** The same resize with sharp alone, `parallel` at a time, written to files as the runner does. */
-async function sharpAlone(path: string, dir: string, parallel: number): Promise<Rate> {
+async function sharpAlone(path: string, dir: string, parallel: number, count = RESIZE_TASKS): Promise<Rate> {
+  // libvips threads per image as the engine sets them for as many slots (createContext → configureSharp):
+  // the setting is process-wide, and would otherwise be whatever the last engine run left
+  configureSharp({ slots: parallel });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuMs();
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
-      while (next < RESIZE_TASKS) {
+      while (next < count) {
         const i = next++;
         await sharpResize(path).toFile(join(dir, `out-${i}.webp`));
       }
     }),
   );
   const cpu = process.cpuUsage(cpu0);
+  await Promise.all(Array.from({ length: count }, (_, i) => rm(join(dir, `out-${i}.webp`), { force: true })));
   return {
-    rate: RESIZE_TASKS / ((performance.now() - t0) / 1000),
-    cpuMs: (cpu.user + cpu.system) / 1000 / RESIZE_TASKS,
-    mainMs: (mainThreadCpuMs() - main0) / RESIZE_TASKS,
+    rate: count / ((performance.now() - t0) / 1000),
+    cpuMs: (cpu.user + cpu.system) / 1000 / count,
+    mainMs: (mainThreadCpuMs() - main0) / count,
   };
 }
 
@@ -383,7 +436,8 @@ export async function benchTasks(): Promise<SuiteResult> {
   const tp: Record<string, Rate[]> = { one: [], raw1: [], two: [], raw2: [] };
   for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
     for (const slots of [1, 2]) {
-      const engineRun = async () => tp[slots === 1 ? 'one' : 'two'].push(await throughput(imageKind, slots));
+      const engineRun = async () =>
+        tp[slots === 1 ? 'one' : 'two'].push(await throughput(imageKind, slots, path));
       const sharpRun = async () => tp[slots === 1 ? 'raw1' : 'raw2'].push(await sharpAlone(path, dir, slots));
       if (r % 2) {
         await sharpRun();
@@ -417,6 +471,43 @@ export async function benchTasks(): Promise<SuiteResult> {
       `  ratios (per round): 1 slot ${spread(ratio1, 2)}, 2 slots ${spread(ratio2, 2)}, CPU per task (2 slots) ${spread(cpuRatio2, 2)}\n`,
   );
 
+  // issue 14's 12-MP photo: one task against sharp, then a queue of them on 2 slots against sharp 2 at a time
+  const photoDir = await mkdtemp(join(tmpdir(), 'mediary-bench-photo-'));
+  const photo = join(photoDir, 'photo.jpg');
+  await photoJpeg(photo);
+  const photoOne = await imageVsSharp(PHOTO_RUNS, (p) => copyFile(photo, p));
+  const pq: Record<'engine' | 'sharp', Rate[]> = { engine: [], sharp: [] };
+  await sharpAlone(photo, photoDir, 2, 4); // warm-up
+  for (let r = 0; r < PHOTO_ROUNDS; r++) {
+    const engineRun = async () => pq.engine.push(await throughput(imageKind, 2, photo, PHOTO_TASKS));
+    const sharpRun = async () => pq.sharp.push(await sharpAlone(photo, photoDir, 2, PHOTO_TASKS));
+    if (r % 2) {
+      await sharpRun();
+      await engineRun();
+    } else {
+      await engineRun();
+      await sharpRun();
+    }
+  }
+  await rm(photoDir, { recursive: true, force: true });
+  const photoRatio = pq.engine.map((x, i) => x.rate / pq.sharp[i].rate);
+  const photoRate = median(pq.engine.map((x) => x.rate));
+  const photoSharpRate = median(pq.sharp.map((x) => x.rate));
+  process.stdout.write(
+    `12-MP JPEG (4000×3000, photo-like) → 320 px WebP (load average ${loadAverage()}):\n` +
+      `  one task, median of ${photoOne.runs}: ${fmt(photoOne.task, 1)} ms, sharp direct ${fmt(photoOne.direct, 1)} ms; ` +
+      `task ÷ sharp per round ${spread(photoOne.ratios, 3)} (aim ≤ 1.10)\n` +
+      `  ${PHOTO_TASKS} tasks queued, 2 slots, ${PHOTO_ROUNDS} rounds: ${spread(
+        pq.engine.map((x) => x.rate),
+        2,
+        '/s',
+      )}; sharp 2 at a time ${spread(
+        pq.sharp.map((x) => x.rate),
+        2,
+        '/s',
+      )}; ratio ${spread(photoRatio, 3)} (aim ≥ 0.95)\n`,
+  );
+
   const rows: [string, string, string, string][] = [
     [
       `video task, ${VIDEO_SECONDS} s 720p → 640 px (median of ${video.runs})`,
@@ -443,6 +534,18 @@ export async function benchTasks(): Promise<SuiteResult> {
       `${fmt(two, 1)} tasks/s`,
       `sharp 2 at a time ${fmt(raw2, 1)}/s`,
       `${spread(ratio2, 2)}× (aim ≥ 0.9)`,
+    ],
+    [
+      `12-MP JPEG → 320 px WebP, one task (median of ${photoOne.runs})`,
+      `${fmt(photoOne.task, 1)} ms`,
+      `sharp direct ${fmt(photoOne.direct, 1)} ms`,
+      `${spread(photoOne.ratios, 3)}× (aim ≤ 1.10)`,
+    ],
+    [
+      `12-MP JPEG → 320 px WebP, 2 workers (${PHOTO_TASKS} tasks)`,
+      `${fmt(photoRate, 2)} tasks/s`,
+      `sharp 2 at a time ${fmt(photoSharpRate, 2)}/s`,
+      `${spread(photoRatio, 3)}× (aim ≥ 0.95)`,
     ],
   ];
   const head: [string, string, string, string] = ['measurement', 'mediary', 'baseline', 'ratio / overhead'];
@@ -485,11 +588,29 @@ export async function benchTasks(): Promise<SuiteResult> {
         `sharp ${fmt(median(mains('raw2')), 2)} ms`,
         `+${fmt(median(mains('two')) - median(mains('raw2')), 2)} ms: the engine's own work`,
       ],
+      [
+        `12-MP photo task vs sharp (median of ${photoOne.runs})`,
+        `${fmt(photoOne.task, 1)} ms`,
+        `${fmt(photoOne.direct, 1)} ms`,
+        `${spread(photoOne.ratios, 3)}× (aim ≤ 1.10)`,
+      ],
+      [
+        `${PHOTO_TASKS} 12-MP photos, 2 slots (${PHOTO_ROUNDS} rounds)`,
+        `${fmt(photoRate, 2)}/s`,
+        `sharp ${fmt(photoSharpRate, 2)}/s`,
+        `${spread(photoRatio, 3)}× (aim ≥ 0.95)`,
+      ],
     ],
     tasksPerSec1: one,
     tasksPerSec2: two,
     sharpPerSec1: raw1,
     sharpPerSec2: raw2,
+    photoTaskMs: photoOne.task,
+    photoSharpMs: photoOne.direct,
+    photoTaskRatio: median(photoOne.ratios),
+    photoTasksPerSec2: photoRate,
+    photoSharpPerSec2: photoSharpRate,
+    photoThroughputRatio: median(photoRatio),
   };
 }
 
