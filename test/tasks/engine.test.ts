@@ -131,10 +131,29 @@ describe.each(testDatabases())('task engine (%s)', (db) => {
     await gate.started(task.id);
     expect((await row(task.id)).worker_id).toMatch(/^first\//);
 
-    // an engine whose clock is ahead sees the lease as expired and takes the task over
+    // an engine whose clock is ahead sees the lease as expired and takes the task over. On PostgreSQL its
+    // claim skips a row another transaction has locked (SKIP LOCKED): one that meets the first run's
+    // heartbeat renewal finds nothing and returns at once, so it claims again, as its poll would
     const second = t.ctx.createWorker({ clock: () => Date.now() + AHEAD, workerId: 'second' });
-    const secondIdle = second.runUntilIdle();
-    await expect.poll(async () => (await row(task.id)).worker_id).toMatch(/^second\//);
+    /** true once the row is the second engine's; false when its runUntilIdle ended without claiming */
+    const claimedBy = async (idle: Promise<number>) => {
+      let ended = false;
+      idle.then(
+        () => (ended = true),
+        () => (ended = true),
+      );
+      for (;;) {
+        if ((await row(task.id)).worker_id?.startsWith('second/')) return true;
+        if (ended) return false;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    let secondIdle: Promise<number> | undefined;
+    for (let i = 0; i < 20 && !secondIdle; i++) {
+      const idle = second.runUntilIdle();
+      if (await claimedBy(idle)) secondIdle = idle;
+    }
+    expect((await row(task.id)).worker_id).toMatch(/^second\//);
     expect((await row(task.id)).attempts).toBe(2);
 
     // the first run's heartbeat finds the task gone and aborts its runner
