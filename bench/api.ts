@@ -6,7 +6,8 @@
 // answers the same body (mediary's own response, serialized per request).
 // BENCH_SECONDS (per arm per round, 3), BENCH_ROUNDS (5), BENCH_CONNECTIONS (50); BENCH_SERVER_NODE_ARGS
 // (node flags for the API server, e.g. --cpu-prof); BENCH_ARMS (comma-separated arm names, e.g. `files` to
-// profile one path; the ratios need files and helloSame).
+// profile one path; the ratios need files and helloSame). The arm filesCold is the same route on a second
+// server with MEDIARY_HOT_ROWS=false: the row read on every request, as while the database takes commits.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,24 +87,30 @@ export async function benchApi(): Promise<SuiteResult> {
   const tls = await loadTls(config);
   await ctx.close();
 
+  const server = async (port: number, extraEnv: Record<string, string> = {}) =>
+    startChild(
+      process.execPath,
+      [
+        // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the API server
+        ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        'bin/mediary.js',
+        'start',
+        '--role',
+        'api',
+        '--port',
+        String(port),
+        '--delivery-port',
+        String(await freePort()),
+      ],
+      { ...env, ...extraEnv },
+      /mediary ready/,
+    );
   const apiPort = await freePort();
-  const api = await startChild(
-    process.execPath,
-    [
-      // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the API server
-      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      'bin/mediary.js',
-      'start',
-      '--role',
-      'api',
-      '--port',
-      String(apiPort),
-      '--delivery-port',
-      String(await freePort()),
-    ],
-    env,
-    /mediary ready/,
-  );
+  const api = await server(apiPort);
+  // the same route reading its row every time (hot rows off: what every request costs while the database
+  // takes commits), from a second server on the same database
+  const coldPort = await freePort();
+  const cold = await server(coldPort, { MEDIARY_HOT_ROWS: 'false' });
   const authHeaders = { authorization: `Bearer ${key}` };
   const filesUrl = `https://127.0.0.1:${apiPort}/files/${file.id}`;
   // mediary's own answer becomes the same-body baseline's
@@ -134,6 +141,12 @@ export async function benchApi(): Promise<SuiteResult> {
     },
     { name: 'files', url: filesUrl, headers: authHeaders, pid: api.pid! },
     { name: 'health', url: `https://127.0.0.1:${apiPort}/health`, headers: {}, pid: api.pid! },
+    {
+      name: 'filesCold',
+      url: `https://127.0.0.1:${coldPort}/files/${file.id}`,
+      headers: authHeaders,
+      pid: cold.pid!,
+    },
   ];
   const only = process.env.BENCH_ARMS?.split(',').map((a) => a.trim());
   const arms = only ? allArms.filter((a) => only.includes(a.name)) : allArms;
@@ -154,12 +167,14 @@ export async function benchApi(): Promise<SuiteResult> {
       of(a).map((s, i) => (of(b)[i] ? f(s) / f(of(b)[i]) : Number.NaN));
     const cpuRatio = perRound('files', 'helloSame', (s) => s.cpuUs);
     const cpuRatioSmall = perRound('files', 'hello', (s) => s.cpuUs);
+    const cpuRatioCold = perRound('filesCold', 'helloSame', (s) => s.cpuUs);
     const rpsRatio = perRound('files', 'helloSame', (s) => s.rps);
     const bytes = Buffer.byteLength(first);
     const label: Record<string, string> = {
       hello: 'fastify hello-world, ~40 B body',
       helloSame: `fastify hello-world, mediary's ${fmt(bytes)} B body`,
       files: 'mediary GET /files/{id} (auth, SQLite)',
+      filesCold: '… MEDIARY_HOT_ROWS=false (a read each time)',
       health: 'mediary /health (no auth, no store)',
     };
     process.stdout.write(
@@ -183,7 +198,8 @@ export async function benchApi(): Promise<SuiteResult> {
     process.stdout.write(
       `  the route's file read alone, prepared, in a loop: ${fmt(floor.rowUs, 2)} µs (of it the WAL read lock ` +
         `${fmt(floor.rowUs - floor.rowInTxUs, 2)} µs, the row's values ${fmt(floor.rowInTxUs - floor.idInTxUs, 2)} µs)\n` +
-        `  CPU per request, mediary ÷ same-body hello-world: ${spread(cpuRatio, 2)} (aim ≤ 1.3)\n` +
+        `  CPU per request, mediary ÷ same-body hello-world: ${spread(cpuRatio, 2)} (aim ≤ 1.3); ` +
+        `reading the row every time: ${spread(cpuRatioCold, 2)}\n` +
         `  req/s, mediary ÷ same-body hello-world: ${spread(rpsRatio, 2)}\n`,
     );
     const cpu = (n: string) => median(of(n).map((s) => s.cpuUs));
@@ -197,6 +213,8 @@ export async function benchApi(): Promise<SuiteResult> {
       helloSameCpuUs: cpu('helloSame'),
       filesCpuUs: cpu('files'),
       healthCpuUs: cpu('health'),
+      filesColdCpuUs: cpu('filesCold'),
+      cpuRatioCold: median(cpuRatioCold),
       cpuRatio: median(cpuRatio),
       cpuRatioSmallBody: median(cpuRatioSmall),
       summary: [
@@ -205,6 +223,12 @@ export async function benchApi(): Promise<SuiteResult> {
           `${fmt(cpu('files'), 1)} µs`,
           `same-body hello ${fmt(cpu('helloSame'), 1)} µs`,
           `${spread(cpuRatio, 2)}× (aim ≤ 1.3)`,
+        ],
+        [
+          '… the row read every time (MEDIARY_HOT_ROWS=false)',
+          `${fmt(cpu('filesCold'), 1)} µs`,
+          `same-body hello ${fmt(cpu('helloSame'), 1)} µs`,
+          `${spread(cpuRatioCold, 2)}×`,
         ],
         [
           'API GET /files/{id}, requests/s',
@@ -216,6 +240,7 @@ export async function benchApi(): Promise<SuiteResult> {
     };
   } finally {
     await stopChild(api);
+    await stopChild(cold);
     await stopChild(hello);
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -161,7 +161,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   closers.push(() => signals.close());
   const repos = {
     projects: new ProjectsRepository(store.db),
-    media: new MediaRepository(store.db, store.sqlite),
+    media: new MediaRepository(store.db, store.sqlite, config.hotRows ? store.commits : undefined),
     tasks: new TasksRepository(store),
   };
   const serializer = new Serializer(config.deliveryUrl);

@@ -92,6 +92,8 @@ export interface Config {
   port: number;
   deliveryPort: number;
   databaseUrl: string;
+  /** SQLite: keep hot rows (GET /files/{id}) in memory while nothing is committed (store/hot-rows.ts) */
+  hotRows: boolean;
   tlsCert?: string;
   tlsKey?: string;
   /** when true, serve plain HTTP and trust X-Forwarded-* from a TLS-terminating proxy */
@@ -275,6 +277,7 @@ export function loadConfig(env: Env = process.env, flags: Record<string, string 
     port,
     deliveryPort,
     databaseUrl,
+    hotRows: bool(merged, 'MEDIARY_HOT_ROWS', true),
     tlsCert,
     tlsKey,
     trustProxy,

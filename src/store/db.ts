@@ -15,6 +15,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { type Checkpointer, startCheckpointer } from './checkpointer.js';
+import { CommitWatch } from './commit-watch.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -27,6 +28,8 @@ export interface Store {
   pgPool?: pg.Pool;
   /** the better-sqlite3 handle, for the few hot reads that skip the query builder; undefined on PostgreSQL */
   sqlite?: SQLite.Database;
+  /** SQLite in a file: tells whether anything was committed since (commit-watch.ts); for hot-row caches */
+  commits?: CommitWatch;
   /** the schema on PostgreSQL (from ?schema=), for LISTEN/NOTIFY channel names */
   pgSchema?: string;
   /**
@@ -160,10 +163,12 @@ export function openStore(databaseUrl: string): Store {
       dialect: new ImmediateSqliteDialect({ database: cachingStatements(sqlite) }),
     });
     let checkpointer: Checkpointer | undefined;
+    const commits = path === ':memory:' ? undefined : new CommitWatch(path);
     return {
       db,
       dialect: 'sqlite',
       sqlite,
+      commits,
       startCheckpointer:
         path === ':memory:'
           ? undefined
@@ -175,6 +180,8 @@ export function openStore(databaseUrl: string): Store {
         // the thread first, then the main connection, which (closing last) checkpoints the rest and removes the WAL
         await checkpointer?.stop();
         await db.destroy();
+        // only now: closing its descriptor of the -shm file would drop the connection's locks on it
+        commits?.close();
       },
     };
   }

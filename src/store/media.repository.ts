@@ -8,7 +8,9 @@ import {
   sql,
   type Transaction,
 } from 'kysely';
+import type { CommitWatch } from './commit-watch.js';
 import { bindable, hotStatement } from './db.js';
+import { HotRows } from './hot-rows.js';
 import { type Page, paginate } from './paginate.js';
 import type { Database, FilesTable, MediaTable } from './schema.js';
 
@@ -144,10 +146,13 @@ function fileRowOf(a: FileRowArray): FileRow {
 
 export class MediaRepository {
   private readonly fileById?: SQLite.Statement<[string, string], FileRowArray>;
+  private readonly hotFiles?: HotRows<FileRow>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sqlite?: SQLite.Database,
+    /** SQLite in a file: file rows read outside transactions are kept while nothing is committed */
+    commits?: CommitWatch,
   ) {
     // GET /files/{id} is the hottest read; on SQLite it skips the query builder's per-call compile and
     // async connection handoff (the statement runs synchronously; better-sqlite3 caches nothing itself)
@@ -162,6 +167,7 @@ export class MediaRepository {
             `select ${FILE_COLUMNS.join(', ')} from files where project_id = ? and id = ?`,
           )
           .raw(true);
+    this.hotFiles = this.fileById && commits ? new HotRows<FileRow>(commits) : undefined;
   }
 
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
@@ -361,9 +367,14 @@ export class MediaRepository {
   async getFile(projectId: string, id: string, db: Db = this.db): Promise<FileRow | undefined> {
     // straight on the connection when no transaction is open on it (see committedRead in db.ts), or
     // inside the caller's own transaction, whose connection it is (see hotStatement)
-    if (this.fileById && (db === this.db ? !this.sqlite?.inTransaction : db.isTransaction)) {
-      const a = this.fileById.get(projectId, id);
-      return a && fileRowOf(a);
+    const byId = this.fileById;
+    if (byId && (db === this.db ? !this.sqlite?.inTransaction : db.isTransaction)) {
+      const read = () => {
+        const a = byId.get(projectId, id);
+        return a && fileRowOf(a);
+      };
+      // a committed read (no transaction of ours is open on the connection) may come from memory
+      return db === this.db && this.hotFiles ? this.hotFiles.get(`${projectId}\u0000${id}`, read) : read();
     }
     return db
       .selectFrom('files')
