@@ -15,6 +15,7 @@ import autocannon from 'autocannon';
 import SQLite from 'better-sqlite3';
 import sharp from 'sharp';
 import { createContext } from '../src/app-context.js';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { loadConfig } from '../src/config.js';
 import { loadTls } from '../src/http/tls.js';
 import {
@@ -91,7 +92,8 @@ export async function benchApi(): Promise<SuiteResult> {
     startChild(
       process.execPath,
       [
-        // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the API server
+        // as `npm start` runs it; e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles it
+        ...SERVER_NODE_FLAGS,
         ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
         'bin/mediary.js',
         'start',
@@ -121,6 +123,8 @@ export async function benchApi(): Promise<SuiteResult> {
   const hello = await startChild(
     process.execPath,
     [
+      // the same V8 flags as mediary's server: the two sides differ only in what they do per request
+      ...SERVER_NODE_FLAGS,
       'bin/run-ts.js',
       'bench/hello-server.ts',
       tls.certPath,

@@ -1,9 +1,12 @@
 // deploy/ cannot be built here (no Docker engine): check what can be. Every MEDIARY_ variable the compose
 // file and the Dockerfile set is one the config reads and docs/configuration.md documents, and the commands
 // they run are ones the CLI has.
+
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { loadConfig } from '../src/config.js';
 
 const root = join(import.meta.dirname, '..');
@@ -47,5 +50,30 @@ describe('deploy/', () => {
     expect(compose).toContain('"--role", "worker"');
     expect(dockerfile).toMatch(/USER mediary/);
     expect(dockerfile).toMatch(/HEALTHCHECK/);
+  });
+
+  it('starts the server with the V8 flags of src/cli/node-flags.ts, which this node accepts', () => {
+    const start = JSON.parse(read('package.json')).scripts.start as string;
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(entrypoint).toBeDefined();
+    const args = JSON.parse(entrypoint!) as string[];
+    for (const flag of SERVER_NODE_FLAGS) {
+      expect(start.split(' ').indexOf(flag), `npm start: ${flag}`).toBeGreaterThan(0);
+      expect(start.split(' ').indexOf(flag)).toBeLessThan(start.split(' ').indexOf('bin/mediary.js'));
+      expect(args.indexOf(flag), `Dockerfile: ${flag}`).toBeGreaterThan(0);
+      expect(args.indexOf(flag)).toBeLessThan(args.indexOf('bin/mediary.js'));
+    }
+    // a flag node refused would stop `npm start` before it began; the young generation is what they ask for
+    const probe = spawnSync(
+      process.execPath,
+      [
+        ...SERVER_NODE_FLAGS,
+        '-e',
+        "const s = require('v8').getHeapSpaceStatistics().find((x) => x.space_name === 'new_space'); console.log(s.space_size)",
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(probe.status, probe.stderr).toBe(0);
+    expect(Number(probe.stdout)).toBeGreaterThanOrEqual(16 * 1024 * 1024);
   });
 });
