@@ -406,6 +406,17 @@ async function sharpAlone(path: string, dir: string, parallel: number, count = R
   };
 }
 
+/** Both runs of a round, side by side: the first goes first in even rounds, the second in odd ones. */
+async function inTurn(round: number, first: () => Promise<unknown>, second: () => Promise<unknown>) {
+  if (round % 2) {
+    await second();
+    await first();
+  } else {
+    await first();
+    await second();
+  }
+}
+
 /** The overhead as the median paired difference, in ms and as a share of the direct time. */
 const overhead = (c: Comparison, digits: number) =>
   `${c.extra >= 0 ? '+' : ''}${fmt(c.extra, digits)} ms = ${c.extra >= 0 ? '+' : ''}${fmt((100 * c.extra) / c.direct, 1)}%`;
@@ -431,21 +442,16 @@ export async function benchTasks(): Promise<SuiteResult> {
   const path = join(dir, 'in.jpg');
   await smallJpeg(path);
   await sharpAlone(path, dir, 1); // warm-up
-  // rounds of engine and sharp side by side (which goes first alternates), so that load from elsewhere
+  // rounds of engine and sharp side by side (inTurn: which goes first alternates), so that load from elsewhere
   // drifts less between them; medians with min–max, and the ratios as medians of per-round ratios
   const tp: Record<string, Rate[]> = { one: [], raw1: [], two: [], raw2: [] };
   for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
     for (const slots of [1, 2]) {
-      const engineRun = async () =>
-        tp[slots === 1 ? 'one' : 'two'].push(await throughput(imageKind, slots, path));
-      const sharpRun = async () => tp[slots === 1 ? 'raw1' : 'raw2'].push(await sharpAlone(path, dir, slots));
-      if (r % 2) {
-        await sharpRun();
-        await engineRun();
-      } else {
-        await engineRun();
-        await sharpRun();
-      }
+      await inTurn(
+        r,
+        async () => tp[slots === 1 ? 'one' : 'two'].push(await throughput(imageKind, slots, path)),
+        async () => tp[slots === 1 ? 'raw1' : 'raw2'].push(await sharpAlone(path, dir, slots)),
+      );
     }
   }
   await rm(dir, { recursive: true, force: true });
@@ -479,15 +485,11 @@ export async function benchTasks(): Promise<SuiteResult> {
   const pq: Record<'engine' | 'sharp', Rate[]> = { engine: [], sharp: [] };
   await sharpAlone(photo, photoDir, 2, 4); // warm-up
   for (let r = 0; r < PHOTO_ROUNDS; r++) {
-    const engineRun = async () => pq.engine.push(await throughput(imageKind, 2, photo, PHOTO_TASKS));
-    const sharpRun = async () => pq.sharp.push(await sharpAlone(photo, photoDir, 2, PHOTO_TASKS));
-    if (r % 2) {
-      await sharpRun();
-      await engineRun();
-    } else {
-      await engineRun();
-      await sharpRun();
-    }
+    await inTurn(
+      r,
+      async () => pq.engine.push(await throughput(imageKind, 2, photo, PHOTO_TASKS)),
+      async () => pq.sharp.push(await sharpAlone(photo, photoDir, 2, PHOTO_TASKS)),
+    );
   }
   await rm(photoDir, { recursive: true, force: true });
   const photoRatio = pq.engine.map((x, i) => x.rate / pq.sharp[i].rate);
