@@ -144,6 +144,10 @@ function fileRowOf(a: FileRowArray): FileRow {
   };
 }
 
+function fileRowFrom(a: FileRowArray | undefined): FileRow | undefined {
+  return a && fileRowOf(a);
+}
+
 export class MediaRepository {
   private readonly fileById?: SQLite.Statement<[string, string], FileRowArray>;
   private readonly hotFiles?: HotRows<FileRow>;
@@ -369,12 +373,13 @@ export class MediaRepository {
     // inside the caller's own transaction, whose connection it is (see hotStatement)
     const byId = this.fileById;
     if (byId && (db === this.db ? !this.sqlite?.inTransaction : db.isTransaction)) {
-      const read = () => {
-        const a = byId.get(projectId, id);
-        return a && fileRowOf(a);
-      };
-      // a committed read (no transaction of ours is open on the connection) may come from memory
-      return db === this.db && this.hotFiles ? this.hotFiles.get(`${projectId}\u0000${id}`, read) : read();
+      // a committed read (no transaction of ours is open on the connection) may come from memory. The
+      // closure is passed, not named: the TypeScript loader wraps every named function it sees created
+      // (keepNames), a defineProperty per request
+      if (db === this.db && this.hotFiles) {
+        return this.hotFiles.get(`${projectId}\u0000${id}`, () => fileRowFrom(byId.get(projectId, id)));
+      }
+      return fileRowFrom(byId.get(projectId, id));
     }
     return db
       .selectFrom('files')
