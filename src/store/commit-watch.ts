@@ -7,15 +7,22 @@
 // after one does. The header is written twice, the second copy first and then the first, and SQLite's own
 // readers compare the two to catch a write in progress: so do we, and a torn read counts as "changed".
 //
-// The file is opened read-only once and never closed while the database is open: POSIX drops every lock a
-// process holds on a file when it closes any descriptor of that file, and SQLite holds its WAL locks on
-// this one. close() is for after the SQLite connections are closed.
+// The file is opened read-only once per process and path, shared by every watch of that database, and closed
+// when the last of them closes: POSIX drops every lock a process holds on a file when it closes any
+// descriptor of that file, and SQLite holds its WAL locks on this one, so a store closing its own descriptor
+// would take them from another store of the same database still open in the process. A watch closes after
+// its store's connections (db.ts).
 import { closeSync, openSync, readSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 const HEADER = 48;
 
+/** One descriptor per -shm file in this process, with the number of watches using it. */
+const shared = new Map<string, { fd: number; users: number }>();
+
 export class CommitWatch {
   private fd: number | undefined;
+  private shmPath: string | undefined;
   private readonly read = Buffer.alloc(2 * HEADER);
   private readonly seen = Buffer.alloc(HEADER);
   private generation = 0;
@@ -32,11 +39,19 @@ export class CommitWatch {
   current(): number | undefined {
     if (this.closed) return undefined;
     if (this.fd === undefined) {
-      try {
-        this.fd = openSync(`${this.dbPath}-shm`, 'r');
-      } catch {
-        return undefined; // no -shm yet: SQLite creates it on the first read
+      const path = resolve(`${this.dbPath}-shm`);
+      let entry = shared.get(path);
+      if (!entry) {
+        try {
+          entry = { fd: openSync(path, 'r'), users: 0 };
+        } catch {
+          return undefined; // no -shm yet: SQLite creates it on the first read
+        }
+        shared.set(path, entry);
       }
+      entry.users++;
+      this.fd = entry.fd;
+      this.shmPath = path;
     }
     let n: number;
     try {
@@ -54,10 +69,15 @@ export class CommitWatch {
     return this.generation;
   }
 
-  /** After the database's connections have closed (see the note at the top). */
+  /** After this store's connections have closed (see the note at the top). */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
-    if (this.fd !== undefined) closeSync(this.fd);
+    const entry = this.shmPath === undefined ? undefined : shared.get(this.shmPath);
+    if (entry && --entry.users === 0) {
+      shared.delete(this.shmPath!);
+      closeSync(entry.fd);
+    }
     this.fd = undefined;
   }
 }

@@ -1,6 +1,7 @@
 // Hot file rows on SQLite (store/hot-rows.ts, store/commit-watch.ts): a row read again comes from memory only
 // while nothing at all was committed since, by this connection, another one, or another process.
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -182,6 +183,41 @@ describe('CommitWatch', () => {
     } finally {
       db.close();
       watch.close();
+    }
+  });
+
+  it('shares one descriptor of the -shm per process and closes it with the last watch', () => {
+    // closing a descriptor drops every POSIX lock the process holds on the file, SQLite's WAL locks included:
+    // one store closing must not close it under another store of the same database
+    const path = join(dir, 'shared.db');
+    const db = new SQLite(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('create table t (v integer)');
+    const shmFds = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === `${path}-shm`;
+        } catch {
+          return false;
+        }
+      }).length;
+    const before = shmFds(); // SQLite's own
+    const a = new CommitWatch(path);
+    const b = new CommitWatch(path);
+    try {
+      a.current();
+      b.current();
+      expect(shmFds()).toBe(before + 1);
+      b.close();
+      expect(shmFds()).toBe(before + 1);
+      db.prepare('insert into t values (1)').run();
+      const g = a.current();
+      db.prepare('insert into t values (2)').run();
+      expect(a.current()).not.toBe(g);
+      a.close();
+      expect(shmFds()).toBe(before);
+    } finally {
+      db.close();
     }
   });
 
