@@ -11,7 +11,8 @@
 // when the last of them closes: POSIX drops every lock a process holds on a file when it closes any
 // descriptor of that file, and SQLite holds its WAL locks on this one, so a store closing its own descriptor
 // would take them from another store of the same database still open in the process. A watch closes after
-// its store's connections (db.ts).
+// its store's connections (db.ts); a SQLite connection opened beside the stores (a script, a test) should
+// close before the last store of its database does.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 
