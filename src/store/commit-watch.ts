@@ -1,5 +1,5 @@
 // Knowing, for the price of one pread, whether anything was committed to a SQLite database since a moment:
-// the basis of the hot-row cache (row-cache.ts). Every connection in every process that commits to a WAL
+// the basis of the hot-row cache (hot-rows.ts). Every connection in every process that commits to a WAL
 // database publishes the commit by rewriting the wal-index header at the start of the `-shm` file (its
 // change counter, last frame, salts and checksums: https://www.sqlite.org/walformat.html, "The WAL-Index
 // Header"). Readers find the committed state from that header, so when its bytes are unchanged, no commit has

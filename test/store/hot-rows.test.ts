@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AppContext, createContext } from '../../src/app-context.js';
 import { loadConfig } from '../../src/config.js';
 import { CommitWatch } from '../../src/store/commit-watch.js';
+import { HotRows } from '../../src/store/hot-rows.js';
 
 const key = 'mediary_test_key_hot_rows_0123456789';
 
@@ -183,6 +184,35 @@ describe('CommitWatch', () => {
     } finally {
       db.close();
       watch.close();
+    }
+  });
+
+  it('HotRows keeps at most its bound, the oldest going first', () => {
+    const path = join(dir, 'bound.db');
+    const db = new SQLite(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('create table t (v integer)');
+    db.prepare('select * from t').all();
+    const watch = new CommitWatch(path);
+    const rows = new HotRows<{ k: string }>(watch, 3);
+    let reads = 0;
+    const get = (k: string) =>
+      rows.get(k, () => {
+        reads++;
+        return { k };
+      });
+    try {
+      for (const k of ['a', 'b', 'c', 'd']) get(k);
+      expect(rows.size).toBe(3);
+      expect(reads).toBe(4);
+      get('d'); // kept
+      expect(reads).toBe(4);
+      get('a'); // went first
+      expect(reads).toBe(5);
+      expect(rows.size).toBe(3);
+    } finally {
+      watch.close();
+      db.close();
     }
   });
 
